@@ -1,0 +1,39 @@
+#pragma once
+#include "bot/config.hpp"
+#include "bot/socket_mode.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+namespace deploybot {
+
+struct app_options {
+    config cfg;
+    secrets tokens;
+    std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
+    socket_mode_options socket;   // ws/tls fields are filled from cfg
+};
+
+// The whole bot on one io_context: store, HTTP client, Slack Web API, Socket
+// Mode, router and command handlers.
+class app {
+public:
+    app(boost::asio::io_context& ioc, app_options options);
+    ~app();
+
+    // Opens the store, connects, serves until stop() or an unrecoverable
+    // condition. Returns the process exit code (0 on a clean stop).
+    boost::asio::awaitable<int> run();
+    void stop();
+
+    struct impl;
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace deploybot

@@ -1,0 +1,20 @@
+#pragma once
+#include "commands/bot_context.hpp"
+
+#include <memory>
+
+namespace deploybot {
+
+// The production deploy workflow (/deploy prod, status, history, cancel,
+// lock, unlock and the checklist buttons): registers its routes on
+// construction, resumes persisted requests on start().
+class deploy_service {
+public:
+    virtual ~deploy_service() = default;
+    virtual void start() = 0;
+    virtual void stop() = 0;
+};
+
+std::unique_ptr<deploy_service> make_deploy_service(bot_context& ctx);
+
+}  // namespace deploybot

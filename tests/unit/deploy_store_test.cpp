@@ -1,0 +1,133 @@
+#include "commands/deploy_store.hpp"
+
+#include <doctest/doctest.h>
+
+#include <boost/json/parse.hpp>
+
+#include <filesystem>
+#include <random>
+
+using namespace deploybot;
+using std::chrono::hours;
+using std::chrono::minutes;
+
+namespace {
+
+const time_point t0 = std::chrono::sys_days{} + hours{24 * 20000};
+
+struct temp_db {
+    std::filesystem::path path;
+    temp_db() {
+        std::random_device rd;
+        path = std::filesystem::temp_directory_path() / ("deploy_store_test_" + std::to_string(rd()) + ".sqlite3");
+    }
+    ~temp_db() {
+        std::error_code ec;
+        for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix, ec);
+    }
+};
+
+deploy_request make(std::int64_t id, time_point at) {
+    return make_deploy_request(id, "U_REQ", "C_DEPLOY",
+                               {"dpl_" + std::to_string(id), "https://x.vercel.app", "abcdef1234", "msg", at,
+                                staging_model::preview_branch, true},
+                               {"dpl_P", "ppppppp"}, true, "", at);
+}
+
+}  // namespace
+
+TEST_CASE("deploy_store: save, load, active, history and audit") {
+    temp_db tmp;
+    auto opened = store::open(tmp.path.string());
+    REQUIRE(opened.has_value());
+    store& db = **opened;
+    deploy_store ds(db);
+    REQUIRE(ds.ensure_schema().has_value());
+    REQUIRE(ds.ensure_schema().has_value());   // idempotent
+
+    CHECK(*ds.next_id() == 1);
+    CHECK_FALSE(ds.active());
+
+    // Two finished requests and one active.
+    auto r1 = make(1, t0);
+    REQUIRE(ds.save(r1).has_value());
+    auto c1 = apply(r1, cancel_request{"U_REQ", false}, t0 + hours{1});
+    REQUIRE(ds.save_transition(r1, c1, "U_REQ", t0 + hours{1}).has_value());
+
+    auto r2 = make(2, t0 + hours{2});
+    REQUIRE(ds.save(r2).has_value());
+    auto c2 = apply(r2, cancel_request{"U_ADMIN", true}, t0 + hours{3});
+    REQUIRE(ds.save_transition(r2, c2, "U_ADMIN", t0 + hours{3}).has_value());
+
+    CHECK(*ds.next_id() == 3);
+    auto r3 = make(3, t0 + hours{4});
+    REQUIRE(ds.save(r3).has_value());
+    auto p3 = apply(r3, message_posted{"C_DEPLOY", "1700000000.000200"}, t0 + hours{4});
+    REQUIRE(ds.save_transition(r3, p3, "", t0 + hours{4}).has_value());
+
+    const auto active = ds.active();
+    REQUIRE(active);
+    CHECK(active->id == 3);
+    CHECK(active->message_ts == "1700000000.000200");
+    CHECK(active->candidate.model == staging_model::preview_branch);
+    CHECK(active->item(item_key::notified).state == item_state::done);
+
+    const auto hist = ds.history(10);
+    REQUIRE(hist.size() == 2);
+    CHECK(hist[0].id == 2);   // newest first
+    CHECK(hist[0].cancelled_by == "U_ADMIN");
+    CHECK(hist[1].id == 1);
+    CHECK(ds.history(1).size() == 1);
+
+    const auto loaded = ds.load(1);
+    REQUIRE(loaded);
+    CHECK(loaded->state == request_state::cancelled);
+    CHECK(serialize_request(*loaded) == serialize_request(c1.request));
+    CHECK_FALSE(ds.load(99));
+
+    const auto audit = db.audit_tail(10);
+    REQUIRE(audit.size() == 3);
+    CHECK(audit[0].kind == "transition");
+    CHECK(audit[0].what == "deploy #1: cancelled by U_REQ");
+    CHECK(audit[1].user_id == "U_ADMIN");
+    CHECK(audit[2].what == "deploy #3: message posted 1700000000.000200");
+    const auto detail = boost::json::parse(audit[1].detail).as_object();
+    CHECK(detail.at("from").as_string() == "collecting");
+    CHECK(detail.at("to").as_string() == "cancelled");
+    CHECK(detail.at("effects").as_array().size() == 2);
+}
+
+TEST_CASE("deploy_store: refused transitions write nothing; restart resumes the promote state") {
+    temp_db tmp;
+    {
+        auto opened = store::open(tmp.path.string());
+        REQUIRE(opened.has_value());
+        deploy_store ds(**opened);
+        REQUIRE(ds.ensure_schema().has_value());
+        auto r = make(1, t0);
+        REQUIRE(ds.save(r).has_value());
+        const auto refused = apply(r, cancel_request{"U_OTHER", false}, t0);
+        REQUIRE(refused.refused);
+        REQUIRE(ds.save_transition(r, refused, "U_OTHER", t0).has_value());
+        CHECK((*opened)->audit_tail(10).empty());
+
+        // Persist "promoting" (written before start_promote would run), then "crash".
+        r.state = request_state::promoting;
+        r.promote.attempt_id = "1-1";
+        r.revision = 5;
+        REQUIRE(ds.save(r).has_value());
+    }
+    auto reopened = store::open(tmp.path.string());
+    REQUIRE(reopened.has_value());
+    deploy_store ds(**reopened);
+    REQUIRE(ds.ensure_schema().has_value());
+    const auto active = ds.active();
+    REQUIRE(active);
+    CHECK(active->state == request_state::promoting);
+    CHECK(active->revision == 5);
+    const auto eff = resume_effects(*active);
+    REQUIRE(eff.size() == 1);
+    CHECK(effect_name(eff[0]) == "verify_promote");
+    // A double click after the restart is refused: no second promote.
+    CHECK(apply(*active, deploy_clicked{"U_DEP", true, ""}, t0 + minutes{1}).refused.has_value());
+}

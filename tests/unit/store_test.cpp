@@ -1,0 +1,190 @@
+#include "bot/store.hpp"
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+#include <unistd.h>
+
+using namespace deploybot;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A fresh database path, removed (with its WAL files) when the test ends.
+struct temp_db {
+    std::string path;
+    explicit temp_db(std::string_view name)
+        : path("/tmp/deploybot_store_test_" + std::to_string(::getpid()) + "_" + std::string(name) + ".sqlite3") {
+        remove_files();
+    }
+    ~temp_db() { remove_files(); }
+    void remove_files() const {
+        for (const char* suffix : {"", "-wal", "-shm"}) std::remove((path + suffix).c_str());
+    }
+};
+
+std::unique_ptr<store> open_ok(const std::string& path) {
+    auto s = store::open(path);
+    REQUIRE(s.has_value());
+    return std::move(*s);
+}
+
+std::string query_text(sqlite3* db, const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
+    std::string out;
+    if (sqlite3_step(st) == SQLITE_ROW) out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
+}
+
+const std::chrono::system_clock::time_point t0{std::chrono::milliseconds(1'724'846'400'123)};
+
+}  // namespace
+
+TEST_CASE("store: a fresh file is migrated to the latest schema in WAL mode") {
+    temp_db tmp("fresh");
+    auto s = open_ok(tmp.path);
+    CHECK(store::latest_schema_version() >= 1);
+    CHECK(s->schema_version() == store::latest_schema_version());
+    CHECK(query_text(s->handle(), "PRAGMA journal_mode") == "wal");
+    CHECK(query_text(s->handle(), "PRAGMA synchronous") == "1");  // NORMAL
+    CHECK(query_text(s->handle(), "SELECT count(*) FROM sqlite_master WHERE name IN ('audit_log', "
+                                  "'handled_envelopes', 'kv')") == "3");
+}
+
+TEST_CASE("store: audit log appends and returns the tail oldest first") {
+    temp_db tmp("audit");
+    auto s = open_ok(tmp.path);
+    CHECK(s->audit_tail(10).empty());
+    for (int i = 0; i < 5; ++i) {
+        audit_entry e;
+        e.at = t0 + std::chrono::milliseconds(i);
+        e.user_id = i == 0 ? "" : "U01AAAA";
+        e.kind = "command";
+        e.what = "/deploy prod #" + std::to_string(i);
+        e.channel_id = "C0DEPLOYS01";
+        e.detail = R"({"n":)" + std::to_string(i) + "}";
+        auto id = s->append_audit(e);
+        REQUIRE(id.has_value());
+        CHECK(*id == i + 1);
+    }
+    const auto tail = s->audit_tail(3);
+    REQUIRE(tail.size() == 3);
+    CHECK(tail[0].id == 3);
+    CHECK(tail[0].what == "/deploy prod #2");
+    CHECK(tail[2].id == 5);
+    CHECK(tail[2].what == "/deploy prod #4");
+    CHECK(tail[2].at == t0 + 4ms);
+    CHECK(tail[2].user_id == "U01AAAA");
+    CHECK(tail[2].kind == "command");
+    CHECK(tail[2].channel_id == "C0DEPLOYS01");
+    CHECK(tail[2].detail == R"({"n":4})");
+    const auto all = s->audit_tail(100);
+    REQUIRE(all.size() == 5);
+    CHECK(all[0].user_id.empty());
+    CHECK(all[0].at == t0);
+}
+
+TEST_CASE("store: the audit log refuses updates and deletes even through the raw handle") {
+    temp_db tmp("append_only");
+    auto s = open_ok(tmp.path);
+    audit_entry e;
+    e.at = t0;
+    e.kind = "system";
+    e.what = "started";
+    REQUIRE(s->append_audit(e).has_value());
+    CHECK(sqlite3_exec(s->handle(), "UPDATE audit_log SET what = 'edited'", nullptr, nullptr, nullptr) != SQLITE_OK);
+    CHECK(sqlite3_exec(s->handle(), "DELETE FROM audit_log", nullptr, nullptr, nullptr) != SQLITE_OK);
+    const auto tail = s->audit_tail(10);
+    REQUIRE(tail.size() == 1);
+    CHECK(tail[0].what == "started");
+}
+
+TEST_CASE("store: reopening keeps the data") {
+    temp_db tmp("reopen");
+    {
+        auto s = open_ok(tmp.path);
+        audit_entry e;
+        e.at = t0;
+        e.kind = "system";
+        e.what = "started";
+        REQUIRE(s->append_audit(e).has_value());
+        REQUIRE(s->put_kv("lock", "U01CCCC: db upgrade").has_value());
+        CHECK(s->mark_envelope_seen("env-1", t0));
+    }
+    auto s = open_ok(tmp.path);
+    CHECK(s->schema_version() == store::latest_schema_version());
+    const auto tail = s->audit_tail(10);
+    REQUIRE(tail.size() == 1);
+    CHECK(tail[0].what == "started");
+    CHECK(s->get_kv("lock") == std::optional<std::string>("U01CCCC: db upgrade"));
+    CHECK_FALSE(s->mark_envelope_seen("env-1", t0 + 1s));
+}
+
+TEST_CASE("store: envelope dedup is true then false, and prune forgets old ids") {
+    temp_db tmp("envelopes");
+    auto s = open_ok(tmp.path);
+    CHECK(s->mark_envelope_seen("6f1c2e4a-0b9d-4c51-9e3a-2d7b8f10a4c6", t0));
+    CHECK_FALSE(s->mark_envelope_seen("6f1c2e4a-0b9d-4c51-9e3a-2d7b8f10a4c6", t0 + 1s));
+    CHECK(s->mark_envelope_seen("env-b", t0 + 10s));
+    CHECK(s->mark_envelope_seen("env-c", t0 + 20s));
+
+    CHECK(s->prune_envelopes(t0 + 10s) == 1);   // only the first is older
+    CHECK(s->prune_envelopes(t0 + 10s) == 0);
+    CHECK(s->mark_envelope_seen("6f1c2e4a-0b9d-4c51-9e3a-2d7b8f10a4c6", t0 + 30s));
+    CHECK_FALSE(s->mark_envelope_seen("env-c", t0 + 30s));
+    CHECK(s->prune_envelopes(t0 + 1h) == 3);
+}
+
+TEST_CASE("store: key/value put, overwrite, get and erase") {
+    temp_db tmp("kv");
+    auto s = open_ok(tmp.path);
+    CHECK_FALSE(s->get_kv("lock").has_value());
+    REQUIRE(s->put_kv("lock", "a").has_value());
+    CHECK(s->get_kv("lock") == std::optional<std::string>("a"));
+    REQUIRE(s->put_kv("lock", std::string("b\0c", 3)).has_value());
+    CHECK(s->get_kv("lock") == std::optional<std::string>(std::string("b\0c", 3)));
+    REQUIRE(s->put_kv("other", "").has_value());
+    CHECK(s->get_kv("other") == std::optional<std::string>(""));
+    REQUIRE(s->erase_kv("lock").has_value());
+    CHECK_FALSE(s->get_kv("lock").has_value());
+    CHECK(s->erase_kv("never-set").has_value());
+}
+
+TEST_CASE("store: a database at user_version 0 without tables is migrated") {
+    temp_db tmp("v0");
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(tmp.path.c_str(), &db) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(db, "CREATE TABLE unrelated (x INTEGER); PRAGMA user_version = 0;", nullptr, nullptr,
+                             nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    auto s = open_ok(tmp.path);
+    CHECK(s->schema_version() == store::latest_schema_version());
+    CHECK(s->mark_envelope_seen("e", t0));
+    CHECK(s->put_kv("k", "v").has_value());
+}
+
+TEST_CASE("store: a file from a newer build or an unopenable path is a storage_error") {
+    temp_db tmp("newer");
+    {
+        sqlite3* db = nullptr;
+        REQUIRE(sqlite3_open(tmp.path.c_str(), &db) == SQLITE_OK);
+        const std::string sql = "PRAGMA user_version = " + std::to_string(store::latest_schema_version() + 1);
+        REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(db);
+    }
+    auto s = store::open(tmp.path);
+    REQUIRE(s.has_error());
+    CHECK(s.error() == make_error_code(errc::storage_error));
+
+    auto bad = store::open("/nonexistent-dir/deploybot.sqlite3");
+    REQUIRE(bad.has_error());
+    CHECK(bad.error() == make_error_code(errc::storage_error));
+}
