@@ -181,6 +181,7 @@ struct app::impl {
                                    options_.clock, started_at_, [this] { return socket_->status(); }, routes_});
         deploys_ = make_deploy_service(*ctx_);
         register_basic_commands(*ctx_);
+        if (options_.configure_routes) options_.configure_routes(*ctx_);
 
         auto who = co_await slack_.auth_test();
         if (!who) {

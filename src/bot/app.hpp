@@ -11,11 +11,16 @@
 
 namespace deploybot {
 
+struct bot_context;
+
 struct app_options {
     config cfg;
     secrets tokens;
     std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
     socket_mode_options socket;   // ws/tls fields are filled from cfg
+    // Extension point run after the built-in routes are registered (extra
+    // commands; tests use it to add deliberately slow handlers).
+    std::function<void(bot_context&)> configure_routes;
 };
 
 // The whole bot on one io_context: store, HTTP client, Slack Web API, Socket

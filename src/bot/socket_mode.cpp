@@ -218,7 +218,7 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
                       h.num_connections, ours);
         // Make-before-break: only now that the new one is ready, close the rest.
         for (auto& other : connections_)
-            if (other != c && !other->retiring) retire(other);
+            if (other != c && !other->retiring) retire(other, options_.retire_drain);
     }
 
     void on_disconnect(const std::shared_ptr<connection>& c, const disconnect_frame& d) {
@@ -242,7 +242,7 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
                                  "leaked connections); backing off",
                        c->id);
             too_many_websockets_ = true;
-            retire(c);
+            retire(c, std::chrono::milliseconds(0));
             break;
         case disconnect_reason::unknown:
             log::warn("socket", "connection {}: disconnect with unknown reason '{}'; replacing it", c->id,
@@ -262,13 +262,19 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
         }
     }
 
-    void retire(const std::shared_ptr<connection>& c) {
+    void retire(const std::shared_ptr<connection>& c, std::chrono::milliseconds drain) {
         if (c->retiring) return;
         c->retiring = true;
-        spawn(close_connection(shared_from_this(), c), "close");
+        spawn(close_connection(shared_from_this(), c, drain), "close");
     }
 
-    static asio::awaitable<void> close_connection(std::shared_ptr<impl> self, std::shared_ptr<connection> c) {
+    static asio::awaitable<void> close_connection(std::shared_ptr<impl> self, std::shared_ptr<connection> c,
+                                                  std::chrono::milliseconds drain) {
+        if (drain.count() > 0) {
+            asio::steady_timer timer(self->executor_, drain);
+            co_await timer.async_wait(use_tuple);
+        }
+        log::info("socket", "closing connection {}", c->id);
         co_await c->ws->close(1000, self->options_.close_timeout);
         c->ws->abort();   // the closing handshake is bounded; the socket is always gone after it
     }

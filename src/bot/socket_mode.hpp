@@ -17,6 +17,10 @@ struct socket_mode_options {
     ws_options ws;
     std::chrono::milliseconds hello_timeout{10000};
     std::chrono::milliseconds close_timeout{3000};     // bound on a closing handshake
+    // After a replacement says hello, the old connection keeps reading (and
+    // acking) this long before it is closed: Slack may have routed envelopes
+    // to it that are still in flight, and a closing WebSocket discards them.
+    std::chrono::milliseconds retire_drain{1500};
     backoff_policy backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000)};
     std::chrono::milliseconds too_many_websockets_backoff{60000};
     std::uint64_t jitter_seed = 0;                     // 0 = random

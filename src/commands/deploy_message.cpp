@@ -131,7 +131,7 @@ std::vector<std::string> warnings(const release_notes& notes, const message_cont
     return out;
 }
 
-std::string item_text(const deploy_request& req, const checklist_item& it, const message_context& ctx) {
+std::string item_text(const checklist_item& it, const message_context& ctx) {
     const auto index = static_cast<int>(it.key) + 1;
     std::string text = std::string(emoji(it.state)) + " *" + std::to_string(index) + ". " +
                        std::string(item_title(it.key)) + "*";
@@ -142,7 +142,6 @@ std::string item_text(const deploy_request& req, const checklist_item& it, const
     if (it.at && (!it.by_user.empty() || it.state == item_state::done))
         who += (who.empty() ? "" : " · ") + describe_local(ctx.schedule, *it.at);
     if (!who.empty()) text += "\n_" + who + "_";
-    (void)req;
     return text;
 }
 
@@ -297,7 +296,7 @@ blocks::message render_deploy_message(const deploy_request& req, const release_n
         const std::string block_id = "item." + std::string(to_string(it.key));
         std::optional<blocks::button> accessory;
         if (open_for_input) accessory = item_button(req, it);
-        b.push_back(blocks::section(item_text(req, it, ctx), block_id, accessory));
+        b.push_back(blocks::section(item_text(it, ctx), block_id, accessory));
         if (it.key == item_key::flags && open_for_input && it.state != item_state::done)
             b.push_back(blocks::actions({make_button(deploy_action::flags_configured, "Configured", req),
                                          make_button(deploy_action::flags_not_needed, "Not needed", req)},

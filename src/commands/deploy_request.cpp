@@ -243,21 +243,22 @@ struct machine {
 
         auto& tests = r.item(item_key::tests);
         r.last_ci = e.ci.verdict;
-        tests.state = e.ci.verdict == ci_state::green ? item_state::done
-                      : e.ci.verdict == ci_state::red ? item_state::failed
-                                                      : item_state::pending;
+        const auto tests_state = e.ci.verdict == ci_state::green ? item_state::done
+                                 : e.ci.verdict == ci_state::red ? item_state::failed
+                                                                 : item_state::pending;
+        if (tests_state != tests.state || e.ci.summary != tests.evidence) tests.at = now;
+        tests.state = tests_state;
         tests.evidence = e.ci.summary;   // the candidate line already names the commit
         tests.evidence_url = !e.ci.offending.empty() && !e.ci.offending.front().url.empty() ? e.ci.offending.front().url
                                                                                            : e.ci_url;
         tests.by_user.clear();
-        tests.at = now;
 
         auto& mig = r.item(item_key::migrations);
         if (!e.touches_migrations) {
+            if (mig.state != item_state::not_applicable) mig.at = now;
             mig.state = item_state::not_applicable;
             mig.evidence = "No files under the migration paths change";
             mig.by_user.clear();
-            mig.at = now;
         } else if (mig.state != item_state::done || candidate_moved) {   // new code may add migrations
             mig.state = item_state::waiting;
             std::string files;
@@ -288,6 +289,8 @@ struct machine {
             rb.at.reset();
         }
 
+        // The periodic refresh usually finds nothing new: no write, no audit row, no chat.update.
+        if (out.effects.empty() && serialize_request(r) == serialize_request(before)) return ignore();
         out.effects.push_back(update_message{});
         return accept("checklist evaluated: " + std::to_string(done_count(r)) + "/6 done");
     }

@@ -175,3 +175,33 @@ TEST_CASE("fake_slack: connections.open tickets are single-use; hello; ack with 
     ws.close(websocket::close_code::normal);
     CHECK(slack.wait_for_close_code(slack.sessions().at(0).id, 2s) == 1000);
 }
+
+TEST_CASE("fake_slack Web API: channel checks, posting limit, text-only update drops blocks") {
+    deploybot::fakes::fake_slack slack;
+    tls_client api(deploybot::fakes::pki().ca_file);
+    REQUIRE_FALSE(api.connect(slack.port()));
+    auto call = [&](std::string method, std::string body) {
+        auto res = api.request(http::verb::post, "/api/" + method, std::move(body), slack.opts().bot_token);
+        return std::pair{res.result_int(), json::parse(res.body()).as_object()};
+    };
+    CHECK(call("chat.postMessage", R"({"channel":"CNOPE","text":"x"})").second.at("error") == "channel_not_found");
+    CHECK(call("chat.postMessage", R"({"channel":"C0GENERAL01","text":"x"})").second.at("error") == "not_in_channel");
+    CHECK(call("chat.postMessage", R"({"channel":"C0DEPLOYS01"})").second.at("error") == "no_text");
+    auto [status, first] = call("chat.postMessage", R"({"channel":"C0DEPLOYS01","text":"a","blocks":[
+        {"type":"section","text":{"type":"mrkdwn","text":"a"}}]})");
+    REQUIRE(first.at("ok").as_bool());
+    std::string ts(first.at("ts").as_string());
+    CHECK(call("chat.postMessage", R"({"channel":"C0DEPLOYS01","text":"b"})").second.at("ts").as_string() > ts);
+    CHECK(call("chat.postMessage", R"({"channel":"C0DEPLOYS01","text":"c"})").first == 200);
+    CHECK(call("chat.postMessage", R"({"channel":"C0DEPLOYS01","text":"d"})").first == 429);   // burst of 3
+
+    auto upd = call("chat.update", R"({"channel":"C0DEPLOYS01","ts":")" + ts + R"(","text":"a2"})");
+    CHECK(upd.second.at("ok").as_bool());
+    auto history = slack.update_history("C0DEPLOYS01", ts);
+    REQUIRE(history.size() == 2);
+    CHECK(history[0].blocks.size() == 1);
+    CHECK(history[1].blocks.empty());
+    CHECK(history[1].text == "a2");
+    CHECK(call("chat.update", R"({"channel":"C0DEPLOYS01","ts":"1.000001","text":"x"})").second.at("error") ==
+          "message_not_found");
+}

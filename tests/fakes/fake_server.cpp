@@ -192,7 +192,9 @@ struct fake_server::impl {
         if (stopped) return;
         asio::post(*ioc, [this, id, fn = std::move(fn)] {
             auto it = sessions.find(id);
-            if (it != sessions.end()) fn(*it->second);
+            if (it == sessions.end()) return;
+            auto session = it->second;   // fn may end the session and unregister it
+            fn(*session);
         });
     }
 };
@@ -252,7 +254,9 @@ public:
             auto [ec, n] = co_await ws_.async_read(buffer, tuple_awaitable);
             if (ec) {
                 if (silent_) co_return;   // socket stays open, session stays registered
-                int code = ec == websocket::error::closed ? static_cast<int>(ws_.reason().code) : 0;
+                // reason() is the peer's close frame, also when we started the
+                // close (then the read ends with operation_aborted, not closed).
+                int code = static_cast<int>(ws_.reason().code);
                 finish(code);
                 co_return;
             }

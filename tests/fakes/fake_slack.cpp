@@ -705,16 +705,32 @@ std::string fake_slack::deliver_locked(json::object envelope, ws_session_id sess
     }
     ws_send(target, json::serialize(envelope));
     post_after(opts_.ack_deadline, [this, id, delivery] {
+        std::optional<std::chrono::milliseconds> retry_in;
         {
             std::lock_guard lock(mutex_);
             ++st_->generation;
             for (auto& e : st_->envelopes) {
                 if (e.envelope_id != id || e.deliveries != delivery || e.acked) continue;
                 e.late = true;
-                if (e.failure.empty())
+                if (e.type == "events_api") {
+                    // Only events are retried (reference §1.4).
+                    if (static_cast<std::size_t>(delivery) <= opts_.event_retry_delays.size())
+                        retry_in = opts_.event_retry_delays[static_cast<std::size_t>(delivery) - 1];
+                } else if (e.failure.empty()) {
                     e.failure = e.type == "slash_commands" ? "operation_timeout" : "ack_timeout";
+                }
             }
         }
+        if (retry_in)
+            post_after(*retry_in, [this, id] {
+                bool acked = false;
+                {
+                    std::lock_guard lock(mutex_);
+                    for (const auto& e : st_->envelopes)
+                        if (e.envelope_id == id) acked = e.acked;
+                }
+                if (!acked) redeliver(id);
+            });
         notify_changed();
     });
     return id;

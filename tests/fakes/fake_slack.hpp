@@ -111,12 +111,17 @@ public:
         std::chrono::milliseconds ghost_ttl{0};             // how long vanished clients still count
         std::chrono::milliseconds ack_deadline{3000};
         std::chrono::milliseconds trigger_ttl{3000};
+        // Unacked events_api envelopes come back after these delays (retry_attempt 1..3).
+        std::vector<std::chrono::milliseconds> event_retry_delays = {std::chrono::milliseconds(0),
+                                                                     std::chrono::milliseconds(60000),
+                                                                     std::chrono::milliseconds(300000)};
         int response_url_uses = 5;
     };
 
+    // The constructor binds and starts the server (no start() call needed).
     fake_slack();
     explicit fake_slack(options opts);
-    ~fake_slack() override;   // calls stop()
+    ~fake_slack() override;   // calls stop() before the state dies
 
     const options& opts() const { return opts_; }
     std::string api_url() const { return base_url() + "/api"; }

@@ -80,6 +80,10 @@ TEST_CASE("deploy_request: evaluation fills the automatic items") {
     CHECK(r.item(item_key::rollback).state == item_state::waiting);
     CHECK(r.item(item_key::rollback).evidence == "Would roll back to dpl_P (ppppppp, READY); confirm the rollback plan");
     CHECK(r.revision == 1);
+    // Re-evaluating with the same results (the periodic refresh) changes nothing.
+    const auto again = apply(r, all_green(), t0 + minutes{1});
+    CHECK_FALSE(again.changed);
+    CHECK(again.effects.empty());
 
     auto e = all_green();
     e.touches_migrations = true;

@@ -1,0 +1,335 @@
+// End-to-end: the real app against the fake Slack (TLS, 127.0.0.1).
+#include "bot_harness.hpp"
+#include "commands/bot_context.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+#include <doctest/doctest.h>
+
+using namespace deploybot;
+using namespace deploybot::testing;
+using fakes::fake_slack;
+using fakes::ws_session_id;
+
+namespace {
+
+std::string ephemeral_text(const fakes::slack_ephemeral& e) {
+    std::string all = e.text;
+    for (const auto& b : e.blocks) all += boost::json::serialize(b);
+    return all;
+}
+
+struct fixture {
+    log_capture logs;
+    std::string dir = temp_dir();
+    fake_slack slack;
+    std::unique_ptr<bot_runner> bot;
+
+    fixture() { slack.start(); }
+    explicit fixture(fake_slack::options o) : slack(std::move(o)) { slack.start(); }
+
+    app_options options() {
+        app_options o;
+        o.cfg = test_config(slack, dir);
+        o.tokens = test_secrets(slack);
+        o.socket.backoff = {std::chrono::milliseconds(100), std::chrono::milliseconds(1000)};
+        o.socket.close_timeout = std::chrono::milliseconds(1000);
+        o.socket.too_many_websockets_backoff = std::chrono::milliseconds(1500);
+        return o;
+    }
+    void start(app_options o) {
+        bot = std::make_unique<bot_runner>(std::move(o));
+        bot->start();
+    }
+    void start() { start(options()); }
+    ws_session_id ready_session() {
+        REQUIRE(slack.wait_for_sessions(1, 10s));
+        return slack.open_session_ids().back();
+    }
+    int count_ephemerals(std::string_view needle) {
+        int n = 0;
+        for (const auto& e : slack.ephemerals())
+            if (ephemeral_text(e).find(needle) != std::string::npos) ++n;
+        return n;
+    }
+    ~fixture() {
+        if (bot) bot->stop();
+        // No token may appear in any log line, whatever the test did.
+        for (const auto& line : logs.lines()) {
+            CHECK(line.find(slack.opts().app_token) == std::string::npos);
+            CHECK(line.find(slack.opts().bot_token) == std::string::npos);
+            CHECK(line.find("ghp_testtoken") == std::string::npos);
+        }
+        std::filesystem::remove_all(dir);
+    }
+};
+
+// Registers /deploy history as a handler that takes `delay` before answering.
+std::function<void(bot_context&)> slow_history(std::chrono::milliseconds delay) {
+    return [delay](bot_context& ctx) {
+        ctx.routes.on_command(subcommand::history,
+                              [&ctx, delay](slash_command cmd, command_request) -> boost::asio::awaitable<void> {
+                                  boost::asio::steady_timer t(ctx.executor, delay);
+                                  co_await t.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+                                  blocks::message m;
+                                  m.text = "slow handler done";
+                                  co_await reply_ephemeral(ctx, cmd, m);
+                              });
+    };
+}
+
+}  // namespace
+
+TEST_CASE("connect, hello, /deploy help answered in #deployments") {
+    fixture f;
+    f.start();
+    const auto session = f.ready_session();
+    const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01", session);
+    auto ack = f.slack.wait_for_ack(id, 5s);
+    REQUIRE(ack);
+    CHECK_FALSE(ack->late);
+    auto reply = f.slack.wait_for_ephemeral(
+        [](const auto& e) { return ephemeral_text(e).find("/deploy prod") != std::string::npos; }, 5s);
+    REQUIRE(reply);
+    const auto text = ephemeral_text(*reply);
+    CHECK(text.find("/deploy status") != std::string::npos);
+    CHECK(text.find("/deploy hotfix") != std::string::npos);
+    CHECK(text.find("coming soon") != std::string::npos);   // rollback/hotfix are not built yet
+    CHECK_FALSE(reply->text.empty());
+    // The command is in the audit log.
+    CHECK(f.logs.contains("/deploy help from U0DEPLOYER1"));
+}
+
+TEST_CASE("unknown subcommand and empty text get help; /deploy status shows version and connection") {
+    fixture f;
+    f.start();
+    const auto session = f.ready_session();
+    f.slack.send_slash_command("/deploy", "frobnicate", "U0DEPLOYER1", "C0DEPLOYS01", session);
+    REQUIRE(f.slack.wait_for_ephemeral(
+        [](const auto& e) { return ephemeral_text(e).find("I don't know `frobnicate`") != std::string::npos; }, 5s));
+    f.slack.send_slash_command("/deploy", "status", "U0DEPLOYER1", "C0DEPLOYS01", session);
+    auto status = f.slack.wait_for_ephemeral(
+        [](const auto& e) { return ephemeral_text(e).find("Uptime") != std::string::npos; }, 5s);
+    REQUIRE(status);
+    CHECK(ephemeral_text(*status).find(DEPLOYBOT_VERSION) != std::string::npos);
+    CHECK(ephemeral_text(*status).find("connected") != std::string::npos);
+}
+
+TEST_CASE("wrong channel gets an ephemeral 'use #deployments'") {
+    fixture f;
+    f.start();
+    const auto session = f.ready_session();
+    f.slack.send_slash_command("/deploy", "prod", "U0DEPLOYER1", "C0GENERAL01", session);
+    auto reply = f.slack.wait_for_ephemeral(
+        [](const auto& e) { return ephemeral_text(e).find("<#C0DEPLOYS01>") != std::string::npos; }, 5s);
+    REQUIRE(reply);
+    CHECK(f.slack.messages_in("C0GENERAL01").empty());
+    CHECK(f.slack.messages_in("C0DEPLOYS01").empty());
+}
+
+TEST_CASE("the ack does not wait for a slow handler") {
+    fixture f;
+    auto o = f.options();
+    o.configure_routes = slow_history(3000ms);
+    f.start(std::move(o));
+    const auto session = f.ready_session();
+    const auto slow = f.slack.send_slash_command("/deploy", "history", "U0DEPLOYER1", "C0DEPLOYS01", session);
+    auto ack = f.slack.wait_for_ack(slow, 2s);
+    REQUIRE(ack);
+    CHECK(ack->latency < 1000ms);
+    // While the slow handler runs, another envelope is acked and answered at once.
+    const auto quick = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01", session);
+    auto ack2 = f.slack.wait_for_ack(quick, 2s);
+    REQUIRE(ack2);
+    CHECK(ack2->latency < 1000ms);
+    REQUIRE(f.slack.wait_for_ephemeral(
+        [](const auto& e) { return ephemeral_text(e).find("/deploy prod") != std::string::npos; }, 2s));
+    CHECK(f.count_ephemerals("slow handler done") == 0);   // still running
+    REQUIRE(f.slack.wait_for_ephemeral(
+        [](const auto& e) { return e.text == "slow handler done"; }, 5s));
+    CHECK(f.slack.late_acks().empty());
+}
+
+TEST_CASE("duplicate envelope_id is acked twice and handled once") {
+    fixture f;
+    f.start();
+    const auto session = f.ready_session();
+    const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01", session);
+    REQUIRE(f.slack.wait_for_ack(id, 5s));
+    REQUIRE(f.slack.wait_for_ephemeral(
+        [](const auto& e) { return ephemeral_text(e).find("/deploy prod") != std::string::npos; }, 5s));
+    REQUIRE(f.slack.redeliver(id, session));
+    REQUIRE(f.slack.wait_for([&](const fake_slack& s) {
+        int n = 0;
+        for (const auto& a : s.acks()) n += a.envelope_id == id;
+        return n == 2;
+    }, 5s));
+    // A later command proves the loop went on; the duplicate produced no second reply.
+    f.slack.send_slash_command("/deploy", "status", "U0DEPLOYER1", "C0DEPLOYS01", session);
+    REQUIRE(f.slack.wait_for_ephemeral(
+        [](const auto& e) { return ephemeral_text(e).find("Uptime") != std::string::npos; }, 5s));
+    CHECK(f.count_ephemerals("/deploy prod") == 1);
+    CHECK(f.logs.contains("already handled"));
+}
+
+TEST_CASE("garbage frames, unknown envelopes and binary frames are survived") {
+    fixture f;
+    f.start();
+    const auto session = f.ready_session();
+    f.slack.send_raw(session, "this is not json");
+    f.slack.send_raw(session, "[1,2,3]");
+    f.slack.send_raw(session, R"({"type":"mystery"})");
+    f.slack.send_raw(session, std::string(200000, '{'));
+    f.slack.send_binary(session, std::string("\x00\x01\x02", 3));
+    const auto unknown = f.slack.send_envelope(boost::json::object{{"type", "brand_new_type"}, {"payload", {}}}, session);
+    REQUIRE(f.slack.wait_for_ack(unknown, 5s));   // acked even though we do not know it
+    const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01", session);
+    REQUIRE(f.slack.wait_for_ack(id, 5s));
+    REQUIRE(f.slack.wait_for_ephemeral(
+        [](const auto& e) { return ephemeral_text(e).find("/deploy prod") != std::string::npos; }, 5s));
+    // Still the same connection: nothing above made the bot reconnect.
+    CHECK(f.slack.open_session_ids() == std::vector<ws_session_id>{session});
+    CHECK(f.logs.contains("ignoring a frame"));
+    CHECK(f.logs.contains("binary frame"));
+}
+
+TEST_CASE("refresh_requested: make-before-break, envelope sent mid-rotation handled once") {
+    fake_slack::options so;
+    so.refresh_grace = 4000ms;   // the old connection stays open long enough to deliver mid-rotation
+    fixture f(so);
+    f.start();
+    const auto old_session = f.ready_session();
+    f.slack.refresh(old_session);
+    // The bot opens a second connection while the first is still open.
+    REQUIRE(f.slack.wait_for([&](const fake_slack& s) {
+        for (const auto& x : s.sessions())
+            if (x.id != old_session && x.ready) return true;
+        return false;
+    }, 5s));
+    // Mid-rotation (the new one is ready, the old one not yet closed): an
+    // envelope on the old connection is still acked and handled, once.
+    const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01", old_session);
+    auto ack = f.slack.wait_for_ack(id, 3s);
+    REQUIRE(ack);
+    CHECK(ack->session == old_session);
+    REQUIRE(f.slack.wait_for_ephemeral(
+        [](const auto& e) { return ephemeral_text(e).find("/deploy prod") != std::string::npos; }, 5s));
+    // Then the client closes the old one with 1000, before Slack would have.
+    auto code = f.slack.wait_for_close_code(old_session, 5s);
+    REQUIRE(code);
+    CHECK(*code == 1000);
+    CHECK(f.count_ephemerals("/deploy prod") == 1);
+    // Exactly one connection remains, and it works.
+    REQUIRE(f.slack.wait_for_sessions(1, 5s));
+    const auto id2 = f.slack.send_slash_command("/deploy", "status", "U0DEPLOYER1", "C0DEPLOYS01");
+    REQUIRE(f.slack.wait_for_ack(id2, 3s));
+    CHECK(f.slack.failures().empty());   // no dispatch_failed / operation_timeout during the rotation
+}
+
+TEST_CASE("abrupt drop: the bot reconnects with a fresh URL") {
+    fixture f;
+    f.start();
+    const auto first = f.ready_session();
+    f.slack.drop(first);
+    REQUIRE(f.slack.wait_for([&](const fake_slack& s) {
+        for (const auto& x : s.sessions())
+            if (x.id != first && x.ready && x.open) return true;
+        return false;
+    }, 10s));
+    // Each connection used its own ticket (single-use URLs).
+    const auto sessions = f.slack.sessions();
+    REQUIRE(sessions.size() >= 2);
+    CHECK(sessions[0].ticket != sessions[1].ticket);
+    const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01");
+    REQUIRE(f.slack.wait_for_ack(id, 5s));
+}
+
+TEST_CASE("a peer that stops answering pings is replaced within the idle timeout") {
+    fixture f;
+    f.start();   // ping_interval 1 s → idle timeout 3 s
+    const auto first = f.ready_session();
+    const auto t0 = std::chrono::steady_clock::now();
+    f.slack.go_silent(first);
+    REQUIRE(f.slack.wait_for([&](const fake_slack& s) {
+        for (const auto& x : s.sessions())
+            if (x.id != first && x.ready && x.open) return true;
+        return false;
+    }, 8s));
+    CHECK(std::chrono::steady_clock::now() - t0 < 6s);   // 3 s idle + backoff + connect
+    const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01");
+    REQUIRE(f.slack.wait_for_ack(id, 5s));
+}
+
+TEST_CASE("auth failure on apps.connections.open stops the bot with a clear message") {
+    fixture f;
+    f.slack.fail_next("apps.connections.open", 100, "invalid_auth");
+    f.start();
+    auto rc = f.bot->wait_exit(10s);
+    REQUIRE(rc);
+    CHECK(*rc == 1);
+    CHECK(f.logs.contains("SLACK_APP_TOKEN"));
+    CHECK(f.slack.requests_to("/api/apps.connections.open").size() == 1);   // no retry loop
+}
+
+TEST_CASE("link_disabled stops reconnecting") {
+    fixture f;
+    f.start();
+    const auto session = f.ready_session();
+    f.slack.send_disconnect(session, "link_disabled");
+    auto rc = f.bot->wait_exit(10s);
+    REQUIRE(rc);
+    CHECK(*rc == 2);
+    CHECK(f.logs.contains("link_disabled"));
+    CHECK(f.slack.requests_to("/api/apps.connections.open").size() == 1);
+}
+
+TEST_CASE("handshake failures (HTTP 409) back off and then connect") {
+    fixture f;
+    f.slack.reject_next_handshakes(2, 409);
+    f.start();
+    REQUIRE(f.slack.wait_for_sessions(1, 10s));
+    CHECK(f.slack.requests_to("/api/apps.connections.open").size() >= 3);
+    CHECK(f.logs.contains("reconnecting in"));
+}
+
+TEST_CASE("too_many_websockets backs off before reconnecting") {
+    fixture f;
+    f.start();
+    const auto first = f.ready_session();
+    const auto t0 = std::chrono::steady_clock::now();
+    f.slack.send_disconnect(first, "too_many_websockets");
+    REQUIRE(f.slack.wait_for([&](const fake_slack& s) {
+        for (const auto& x : s.sessions())
+            if (x.id != first && x.ready && x.open) return true;
+        return false;
+    }, 10s));
+    CHECK(std::chrono::steady_clock::now() - t0 >= 1400ms);   // too_many_websockets_backoff
+    CHECK(f.logs.contains("too_many_websockets"));
+}
+
+TEST_CASE("a server certificate from an unknown CA is refused") {
+    fixture f;
+    auto o = f.options();
+    o.cfg.tls.ca_file = fakes::pki().other_ca_file;
+    f.start(std::move(o));
+    REQUIRE(f.logs.wait_for("TLS handshake", 5s));
+    CHECK(f.slack.sessions().empty());
+    CHECK(f.slack.requests().empty());   // nothing reached the HTTP layer
+}
+
+TEST_CASE("stop closes the WebSocket with 1000 after flushing acks") {
+    fixture f;
+    f.start();
+    const auto session = f.ready_session();
+    const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01", session);
+    REQUIRE(f.slack.wait_for_ack(id, 5s));
+    const auto t0 = std::chrono::steady_clock::now();
+    f.bot->stop();
+    CHECK(std::chrono::steady_clock::now() - t0 < 5s);
+    auto code = f.slack.wait_for_close_code(session, 2s);
+    REQUIRE(code);
+    CHECK(*code == 1000);
+    f.bot.reset();
+}
