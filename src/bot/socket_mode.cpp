@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -181,11 +182,16 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
         if (auto* env = std::get_if<envelope_frame>(&f)) {
             if (stopping_) return;   // not acked: Slack may deliver it to another instance
             c->ws->send(make_ack(env->envelope_id));   // ack first, always
-            try {
-                handler_(std::move(*env));
-            } catch (const std::exception& e) {
-                log::error("socket", "envelope handler threw: {}", e.what());
-            }
+            // The handler runs in a later turn of the loop, so the ack's write
+            // starts before any handler work (even the dedup write to SQLite).
+            asio::post(executor_, [self = shared_from_this(), env = std::move(*env)]() mutable {
+                if (self->stopping_) return;
+                try {
+                    self->handler_(std::move(env));
+                } catch (const std::exception& e) {
+                    log::error("socket", "envelope handler threw: {}", e.what());
+                }
+            });
         } else if (auto* hello = std::get_if<hello_frame>(&f)) {
             on_hello(c, *hello);
         } else if (auto* d = std::get_if<disconnect_frame>(&f)) {

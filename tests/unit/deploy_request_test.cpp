@@ -293,8 +293,13 @@ TEST_CASE("deploy_request: migrations and rollback confirmations") {
     CHECK(r.item(item_key::migrations).state == item_state::done);
     CHECK(r.item(item_key::migrations).by_user == "U_DEP");
     // A new evaluation of the same candidate keeps the confirmation.
-    r = step(r, e);
-    CHECK(r.item(item_key::migrations).state == item_state::done);
+    const auto same = apply(r, e, t0);
+    CHECK_FALSE(same.changed);
+    CHECK(same.request.item(item_key::migrations).state == item_state::done);
+    // A new candidate may bring new migrations: confirm again.
+    auto moved = e;
+    moved.staging = staging("dpl_B", "bbbbbbb222");
+    CHECK(apply(r, moved, t0).request.item(item_key::migrations).state == item_state::waiting);
     // Rollback target change resets the confirmation.
     r = step(r, confirm_rollback_plan{"U_DEP"});
     CHECK(r.item(item_key::rollback).state == item_state::done);

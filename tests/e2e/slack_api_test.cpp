@@ -1,0 +1,140 @@
+// The Web API client and the shared HTTP client against the fake Slack.
+#include "bot_harness.hpp"
+#include "bot/http_client.hpp"
+#include "bot/slack_api.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+#include <doctest/doctest.h>
+
+using namespace deploybot;
+using namespace deploybot::testing;
+using fakes::fake_slack;
+
+namespace {
+
+template <class T>
+T run_sync(boost::asio::io_context& ioc, boost::asio::awaitable<T> coro, std::chrono::seconds limit = 30s) {
+    auto fut = boost::asio::co_spawn(ioc, std::move(coro), boost::asio::use_future);
+    ioc.restart();
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (fut.wait_for(0s) != std::future_status::ready) {
+        REQUIRE(std::chrono::steady_clock::now() < deadline);
+        ioc.run_one_for(100ms);
+    }
+    return fut.get();
+}
+
+struct client_fixture {
+    log_capture logs;
+    fake_slack slack;
+    boost::asio::io_context ioc;
+    http_client http{ioc.get_executor(), [] {
+                         http_client_options o;
+                         o.tls.ca_file = fakes::pki().ca_file;
+                         o.timeout = 5000ms;
+                         return o;
+                     }()};
+    slack_api api{ioc.get_executor(), http,
+                  slack_api_options{slack.api_url(), slack.opts().bot_token, slack.opts().app_token}};
+    client_fixture() { slack.start(); }
+};
+
+boost::json::object msg(std::string channel, std::string text) {
+    return boost::json::object{{"channel", std::move(channel)}, {"text", std::move(text)}};
+}
+
+}  // namespace
+
+TEST_CASE("slack_api: chat.postMessage 429 waits Retry-After and retries") {
+    client_fixture f;
+    f.slack.rate_limit_next("chat.postMessage", 1, 1);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = run_sync(f.ioc, f.api.post_message(msg("C0DEPLOYS01", "hello")));
+    REQUIRE(r.has_value());
+    CHECK_FALSE(r->ts.empty());
+    CHECK(std::chrono::steady_clock::now() - t0 >= 1000ms);
+    CHECK(f.slack.requests_to("/api/chat.postMessage").size() == 2);
+    REQUIRE(f.slack.messages_in("C0DEPLOYS01").size() == 1);
+    CHECK(f.slack.messages_in("C0DEPLOYS01")[0].text == "hello");
+}
+
+TEST_CASE("slack_api: ok:false becomes a typed error carrying Slack's code") {
+    client_fixture f;
+    auto r = run_sync(f.ioc, f.api.post_message(msg("C0NOSUCH001", "x")));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == "channel_not_found");
+    CHECK_FALSE(r.error().is_auth_failure());
+    f.slack.fail_next("auth.test", 1, "invalid_auth");
+    auto a = run_sync(f.ioc, f.api.auth_test());
+    REQUIRE_FALSE(a.has_value());
+    CHECK(a.error().is_auth_failure());
+}
+
+TEST_CASE("slack_api: posts to one channel are paced ~1/s, in order, none dropped, on one kept-alive connection") {
+    client_fixture f;
+    auto burst = [&]() -> boost::asio::awaitable<int> {
+        int ok = 0;
+        std::vector<std::future<slack_result<posted_message>>> futs;
+        for (int i = 0; i < 4; ++i)
+            futs.push_back(boost::asio::co_spawn(f.ioc, f.api.post_message(msg("C0DEPLOYS01", fmt::format("m{}", i))),
+                                                 boost::asio::use_future));
+        co_return ok + static_cast<int>(futs.size());
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    REQUIRE(run_sync(f.ioc, burst()) == 4);
+    // Drive the loop until all four are stored.
+    while (f.slack.messages_in("C0DEPLOYS01").size() < 4) {
+        REQUIRE(std::chrono::steady_clock::now() - t0 < 15s);
+        f.ioc.run_one_for(100ms);
+    }
+    CHECK(std::chrono::steady_clock::now() - t0 >= 2900ms);   // 4 posts → 3 intervals
+    const auto msgs = f.slack.messages_in("C0DEPLOYS01");
+    for (int i = 0; i < 4; ++i) CHECK(msgs[static_cast<std::size_t>(i)].text == fmt::format("m{}", i));
+    CHECK(f.slack.requests_to("/api/chat.postMessage").size() == 4);   // no 429 was needed
+    const auto reqs = f.slack.requests_to("/api/chat.postMessage");
+    for (const auto& r : reqs) CHECK(r.connection_id == reqs.front().connection_id);
+    for (const auto& r : reqs) CHECK(r.header("Content-Type").find("charset=utf-8") != std::string::npos);
+}
+
+TEST_CASE("slack_api: updates of one message are coalesced, the latest content wins") {
+    client_fixture f;
+    auto posted = run_sync(f.ioc, f.api.post_message(msg("C0DEPLOYS01", "v0")));
+    REQUIRE(posted.has_value());
+    auto many = [&]() -> boost::asio::awaitable<void> {
+        std::vector<std::future<slack_result<void>>> futs;
+        for (int i = 1; i <= 5; ++i)
+            futs.push_back(boost::asio::co_spawn(
+                f.ioc, f.api.update_message(posted->channel, posted->ts, msg("", fmt::format("v{}", i))),
+                boost::asio::use_future));
+        co_return;
+    };
+    run_sync(f.ioc, many());
+    const auto t0 = std::chrono::steady_clock::now();
+    while (f.slack.message("C0DEPLOYS01", posted->ts)->text != "v5") {
+        REQUIRE(std::chrono::steady_clock::now() - t0 < 10s);
+        f.ioc.run_one_for(100ms);
+    }
+    CHECK(f.slack.requests_to("/api/chat.update").size() <= 2);   // v1, then straight to v5
+}
+
+TEST_CASE("http_client: unknown CA refused; deadline enforced") {
+    fake_slack slack;
+    slack.start();
+    boost::asio::io_context ioc;
+    http_client_options o;
+    o.tls.ca_file = fakes::pki().other_ca_file;
+    http_client http(ioc.get_executor(), o);
+    auto r = run_sync(ioc, http.request(http_request{"POST", slack.api_url() + "/auth.test", {}, "{}", {}}));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(slack.requests().empty());
+
+    // A server that answers after the deadline → errc::timeout.
+    o.tls.ca_file = fakes::pki().ca_file;
+    http_client http2(ioc.get_executor(), o);
+    slack.set_latency(1500ms);
+    http_request slow{"POST", slack.api_url() + "/auth.test", {}, "{}", std::chrono::milliseconds(300)};
+    auto t = run_sync(ioc, http2.request(slow));
+    REQUIRE_FALSE(t.has_value());
+    CHECK(t.error() == make_error_code(errc::timeout));
+}
