@@ -21,7 +21,7 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-constexpr std::array<std::pair<std::string_view, subcommand>, 10> words{{
+constexpr std::array<std::pair<std::string_view, subcommand>, 11> words{{
     {"help", subcommand::help},
     {"prod", subcommand::prod},
     {"production", subcommand::prod},
@@ -32,6 +32,7 @@ constexpr std::array<std::pair<std::string_view, subcommand>, 10> words{{
     {"hotfix", subcommand::hotfix},
     {"lock", subcommand::lock},
     {"unlock", subcommand::unlock},
+    {"override", subcommand::override_window},
 }};
 
 }  // namespace
@@ -75,6 +76,7 @@ std::string_view to_string(subcommand s) {
     case subcommand::hotfix: return "hotfix";
     case subcommand::lock: return "lock";
     case subcommand::unlock: return "unlock";
+    case subcommand::override_window: return "override";
     }
     return "help";
 }

@@ -426,6 +426,7 @@ public:
         read_duration(http, "http", "timeout_ms", 100, 600000, cfg.http.timeout);
         read_number(http, "http", "max_body_bytes", 1024, std::int64_t{1} << 30, cfg.http.max_body_bytes);
         read_number(http, "http", "max_retries", 0, 20, cfg.http.max_retries);
+        read_duration(http, "http", "retry_backoff_ms", 1, 600000, cfg.http.retry_backoff);
 
         read_duration(&root, "", "checklist_refresh_s", 1, 86400, cfg.checklist_refresh);
     }

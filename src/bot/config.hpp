@@ -65,7 +65,8 @@ struct config {
     struct http_t {
         std::chrono::milliseconds timeout{10000};    // deadline of one HTTP exchange
         std::size_t max_body_bytes = 8 << 20;
-        int max_retries = 3;
+        int max_retries = 3;                          // GitHub/Vercel reads; writes are never retried blindly
+        std::chrono::milliseconds retry_backoff{2000};  // first exponential backoff step
     } http;
     std::chrono::seconds checklist_refresh{30};      // automatic re-evaluation of open requests
 };

@@ -185,7 +185,6 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
             // The handler runs in a later turn of the loop, so the ack's write
             // starts before any handler work (even the dedup write to SQLite).
             asio::post(executor_, [self = shared_from_this(), env = std::move(*env)]() mutable {
-                if (self->stopping_) return;
                 try {
                     self->handler_(std::move(env));
                 } catch (const std::exception& e) {
@@ -233,10 +232,7 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
         case disconnect_reason::refresh_requested:
             log::info("socket", "connection {}: Slack asked to refresh ({}); opening a replacement", c->id,
                       d.reason_text);
-            if (c == current_ && !replacing_ && !stopping_) {
-                replacing_ = true;
-                spawn(replace(shared_from_this()), "replacement");
-            }
+            start_replacement(c);
             break;
         case disconnect_reason::link_disabled:
             log::error("socket", "Slack disabled Socket Mode for this app (link_disabled); not reconnecting. "
@@ -253,12 +249,17 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
         case disconnect_reason::unknown:
             log::warn("socket", "connection {}: disconnect with unknown reason '{}'; replacing it", c->id,
                       d.reason_text);
-            if (c == current_ && !replacing_ && !stopping_) {
-                replacing_ = true;
-                spawn(replace(shared_from_this()), "replacement");
-            }
+            start_replacement(c);
             break;
         }
+    }
+
+    // A refresh may arrive on a connection that has not said hello yet
+    // (reference/slack.md §7.7): it is replaced all the same, once.
+    void start_replacement(const std::shared_ptr<connection>& c) {
+        if (c->retiring || replacing_ || stopping_) return;
+        replacing_ = true;
+        spawn(replace(shared_from_this()), "replacement");
     }
 
     static asio::awaitable<void> replace(std::shared_ptr<impl> self) {

@@ -59,6 +59,8 @@ constexpr std::array help_lines{
     help_line{subcommand::hotfix, "/deploy hotfix <branch|PR> <reason>", "emergency lane straight to production"},
     help_line{subcommand::lock, "/deploy lock <reason>", "freeze production deploys (admins)"},
     help_line{subcommand::unlock, "/deploy unlock", "lift the freeze (admins)"},
+    help_line{subcommand::override_window, "/deploy override <reason>",
+              "let the active request deploy outside the window (admins, reason recorded)"},
     help_line{subcommand::help, "/deploy help", "this list"},
 };
 

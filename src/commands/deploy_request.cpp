@@ -240,6 +240,7 @@ struct machine {
             if (r.candidate.model == staging_model::unknown) r.candidate.model = e.staging.model;
         }
         refresh_staging_item();
+        if (!e.production.deployment_id.empty()) r.production = e.production;
 
         auto& tests = r.item(item_key::tests);
         r.last_ci = e.ci.verdict;

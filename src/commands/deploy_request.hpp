@@ -148,6 +148,7 @@ deploy_request make_deploy_request(std::int64_t id, std::string requester, std::
 // ---- events ----
 struct checklist_evaluated {
     candidate_info staging;              // what serves the staging domain now
+    production_info production;          // what serves production now ("" = unknown, keep the old)
     ci_verdict ci;                       // of staging.commit_sha
     std::string ci_url;                  // link for the tests item (e.g. commit checks page)
     bool touches_migrations = false;

@@ -190,21 +190,21 @@ asio::awaitable<void> sleep_for(milliseconds d) {
 
 }  // namespace
 
-staging_model detect_staging_model(const vercel_project& project, const vercel_deployment& staging) {
+vercel_staging_model detect_staging_model(const vercel_project& project, const vercel_deployment& staging) {
     (void)project;
     // A production-target build (STAGED, or built while auto-assign is off) is
     // promotable as-is; anything else must be rebuilt for production.
-    if (staging.target == "production") return staging_model::staged_production;
+    if (staging.target == "production") return vercel_staging_model::staged_production;
     if (!staging.custom_environment_slug.empty() || !staging.custom_environment_id.empty())
-        return staging_model::custom_environment;
-    return staging_model::preview;
+        return vercel_staging_model::custom_environment;
+    return vercel_staging_model::preview;
 }
 
-std::string_view render_staging_model(staging_model m) {
+std::string_view render_staging_model(vercel_staging_model m) {
     switch (m) {
-    case staging_model::staged_production: return "A";
-    case staging_model::custom_environment: return "B";
-    case staging_model::preview: return "C";
+    case vercel_staging_model::staged_production: return "A";
+    case vercel_staging_model::custom_environment: return "B";
+    case vercel_staging_model::preview: return "C";
     }
     return "?";
 }

@@ -130,16 +130,16 @@ struct alias_job_result {
 };
 
 // Which staging model the team uses (vercel.md §2).
-enum class staging_model {
+enum class vercel_staging_model {
     staged_production,    // A: target production, STAGED / not auto-assigned — promote moves the same build
     custom_environment,   // B: custom environment (e.g. "staging") — needs a production rebuild
     preview,              // C: preview/branch domain — needs a production rebuild
 };
 
 // Pure: decide the model from the project and the deployment serving the staging domain.
-staging_model detect_staging_model(const vercel_project& project, const vercel_deployment& staging);
+vercel_staging_model detect_staging_model(const vercel_project& project, const vercel_deployment& staging);
 // Pure: "A", "B" or "C".
-std::string_view render_staging_model(staging_model m);
+std::string_view render_staging_model(vercel_staging_model m);
 
 // Pure parsers (tolerant; exposed for tests).
 vercel_deployment parse_vercel_deployment(std::string_view json_text);

@@ -30,7 +30,9 @@ class log_capture {
 public:
     log_capture() {
         log::set_min_level(log::level::debug);
-        log::set_sink([this](std::string_view line) {
+        const bool echo = std::getenv("DEPLOYBOT_TEST_LOG") != nullptr;   // debugging aid
+        log::set_sink([this, echo](std::string_view line) {
+            if (echo) std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
             std::lock_guard lock(mutex_);
             lines_.emplace_back(line);
             changed_.notify_all();
@@ -89,6 +91,8 @@ inline config test_config(const fakes::fake_slack& slack, const std::string& dir
     cfg.storage.path = dir + "/deploybot.sqlite3";
     cfg.tls.ca_file = fakes::pki().ca_file;
     cfg.http.timeout = std::chrono::milliseconds(5000);
+    cfg.http.retry_backoff = std::chrono::milliseconds(50);
+    cfg.http.max_retries = 1;
     return cfg;
 }
 

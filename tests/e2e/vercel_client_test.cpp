@@ -166,7 +166,7 @@ TEST_CASE("vercel client: model A promote completes asynchronously, promoted onc
     auto stg = run_on(env.ioc, env.client.get_deployment(s.staging_id));
     REQUIRE(p.has_value());
     REQUIRE(stg.has_value());
-    CHECK(detect_staging_model(*p, *stg) == staging_model::staged_production);
+    CHECK(detect_staging_model(*p, *stg) == vercel_staging_model::staged_production);
 
     const auto t0 = env.client.now_ms();
     auto pr = run_on(env.ioc, env.client.promote(s.staging_id));
@@ -250,7 +250,7 @@ TEST_CASE("vercel client: model B promotion by rebuild goes live by auto-assign"
     REQUIRE(p.has_value());
     REQUIRE(stg.has_value());
     CHECK(stg->custom_environment_slug == "staging");
-    CHECK(detect_staging_model(*p, *stg) == staging_model::custom_environment);
+    CHECK(detect_staging_model(*p, *stg) == vercel_staging_model::custom_environment);
 
     create_deployment_request req;
     req.rebuild_of = s.staging_id;
@@ -286,7 +286,7 @@ TEST_CASE("vercel client: model C rebuild from gitSource, then promote when auto
     auto stg = run_on(env.ioc, env.client.get_deployment(s.staging_id));
     REQUIRE(p.has_value());
     REQUIRE(stg.has_value());
-    CHECK(detect_staging_model(*p, *stg) == staging_model::preview);
+    CHECK(detect_staging_model(*p, *stg) == vercel_staging_model::preview);
     env.fake.set_auto_assign(false);
 
     create_deployment_request req;

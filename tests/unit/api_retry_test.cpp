@@ -182,19 +182,19 @@ TEST_CASE("staging model detection: A, B, C") {
 
     auto a = parse_vercel_deployment(
         R"({"id":"dpl_A","readyState":"READY","readySubstate":"STAGED","target":"production"})");
-    CHECK(detect_staging_model(project, a) == staging_model::staged_production);
+    CHECK(detect_staging_model(project, a) == vercel_staging_model::staged_production);
     CHECK(render_staging_model(detect_staging_model(project, a)) == "A");
 
     auto b = parse_vercel_deployment(
         R"({"id":"dpl_B","readyState":"READY","target":null,"customEnvironment":{"id":"env_51Lp","slug":"staging"}})");
     CHECK(b.target.empty());
-    CHECK(detect_staging_model(project, b) == staging_model::custom_environment);
+    CHECK(detect_staging_model(project, b) == vercel_staging_model::custom_environment);
 
     auto c = parse_vercel_deployment(R"({"uid":"dpl_C","state":"READY","target":null})");
     CHECK(c.id == "dpl_C");
     CHECK(c.ready_state == "READY");
-    CHECK(detect_staging_model(project, c) == staging_model::preview);
-    CHECK(render_staging_model(staging_model::preview) == "C");
+    CHECK(detect_staging_model(project, c) == vercel_staging_model::preview);
+    CHECK(render_staging_model(vercel_staging_model::preview) == "C");
 }
 
 TEST_CASE("vercel project parse: lastAliasRequest and targets.production") {
