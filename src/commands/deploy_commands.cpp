@@ -96,6 +96,13 @@ blocks::message plain(std::string text, std::string_view block_id = "reply") {
     return m;
 }
 
+blocks::message render_problems(const std::vector<std::string>& problems) {
+    std::string text = "Some checks could not be evaluated:\n";
+    for (const auto& p : problems) text += "• " + blocks::escape(p) + "\n";
+    text += "The checklist keeps the last known state; press *Refresh* to try again.";
+    return plain(text, "problems");
+}
+
 // The freeze set by /deploy lock.
 struct deploy_lock {
     std::string by, reason;
@@ -121,6 +128,7 @@ struct evaluation {
     std::vector<std::string> problems;   // service errors, shown to the requester
     std::string staging_by;              // creator of the staging deployment
     std::int64_t staging_since_ms = 0;
+    std::optional<github_comparison> comparison;   // production...candidate, when readable
 };
 
 api_retry_options retry_options(const config& cfg) {
@@ -345,7 +353,7 @@ private:
 
     // ---------- evaluation ----------
 
-    asio::awaitable<evaluation> evaluate(std::optional<release_notes>* notes_out, std::string known_notes_key) {
+    asio::awaitable<evaluation> evaluate() {
         evaluation ev;
         const auto& vc = ctx_.cfg.vercel;
         // Round 1: who serves staging and production, the project, rollback candidates.
@@ -458,8 +466,7 @@ private:
                     }
                 }
             }
-            const auto key = prod_sha + "..." + c.commit_sha;
-            if (notes_out && key != known_notes_key) *notes_out = co_await build_notes(cmp);
+            ev.comparison = cmp;
         } else if (!comparison) {
             // Unknown diff: migrations cannot be ruled out, so a person must confirm.
             ev.event.touches_migrations = true;
@@ -528,34 +535,33 @@ private:
         co_return notes;
     }
 
-    // Evaluates the request's automatic items and feeds the result in as an event.
+    // Evaluates the request's automatic items and feeds the result in as an
+    // event; then, when the candidate or production moved, rebuilds "what
+    // ships" (two more rounds of GitHub calls) and updates the message again.
     asio::awaitable<void> refresh(std::int64_t id, std::string requested_by) {
         if (!evaluating_.insert(id).second) co_return;   // one evaluation at a time per request
         auto self = shared_from_this();
-        std::optional<release_notes> notes;
-        std::string known;
-        if (auto it = notes_for_.find(id); it != notes_for_.end()) known = it->second;
-        auto ev = co_await evaluate(&notes, known);
-        evaluating_.erase(id);
-        if (notes) {
-            notes_[id] = std::move(*notes);
-            notes_for_[id] = ev.event.production.commit_sha + "..." + ev.event.staging.commit_sha;
-        }
+        auto ev = co_await evaluate();
         auto req = store_.load(id);
-        if (!req || is_terminal(req->state) || req->state == request_state::promoting) co_return;
-        const bool notes_changed = notes.has_value();
-        if (!ev.event.staging.deployment_id.empty()) {
-            transition(id, ev.event, "");
+        if (!req || is_terminal(req->state) || req->state == request_state::promoting) {
+            evaluating_.erase(id);
+            co_return;
         }
-        if (notes_changed) spawn(update_checklist(id), "update");
+        if (!ev.event.staging.deployment_id.empty()) transition(id, ev.event, "");
+        if (ev.comparison) {
+            const auto key = ev.event.production.commit_sha + "..." + ev.event.staging.commit_sha;
+            auto known = notes_for_.find(id);
+            if (known == notes_for_.end() || known->second != key) {
+                notes_[id] = co_await build_notes(*ev.comparison);
+                notes_for_[id] = key;
+                spawn(update_checklist(id), "update");
+            }
+        }
+        evaluating_.erase(id);
         if (!ev.problems.empty()) {
-            std::string text = "Some checks could not be evaluated:\n";
-            for (const auto& p : ev.problems) text += "• " + blocks::escape(p) + "\n";
-            text += "The checklist keeps the last known state; press *Refresh* to try again.";
-            const auto to = requested_by.empty() ? req->requester : requested_by;
             log::warn("deploy", "#{} evaluation problems: {}", id, ev.problems.front());
-            if (!requested_by.empty() || req->message_ts.empty())
-                co_await ephemeral(req->channel, to, plain(text, "problems"));
+            // The requester hears about it on their own /deploy prod or Refresh, not on every periodic retry.
+            if (!requested_by.empty()) co_await ephemeral(req->channel, requested_by, render_problems(ev.problems));
         }
     }
 

@@ -1,0 +1,817 @@
+// End-to-end: the production deploy workflow (issue #3) — the real app against
+// fake Slack, fake GitHub and fake Vercel. Tests drive the bot like Slack does
+// and assert on what it sent (messages, updates, ephemerals, Vercel calls) and
+// what it stored (deploy_requests, audit rows).
+#include "bot_harness.hpp"
+#include "commands/deploy_store.hpp"
+#include "fakes/fake_github.hpp"
+#include "fakes/fake_vercel.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <doctest/doctest.h>
+
+#include <atomic>
+
+using namespace deploybot;
+using namespace deploybot::testing;
+using fakes::fake_github;
+using fakes::fake_slack;
+using fakes::fake_vercel;
+
+namespace {
+
+const std::string channel = "C0DEPLOYS01";
+const std::string deployer = "U0DEPLOYER1";
+const std::string deployer2 = "U0DEPLOYER2";
+const std::string qa = "U0QALEAD001";
+const std::string admin = "U0ADMIN0001";
+const std::string both_roles = "U0BOTHROLE1";   // deployer and QA lead (two-person rule)
+const std::string outsider = "U0OUTSIDER1";
+
+// Same shape as the fake Vercel's commit shas (fake_vercel.cpp make_sha).
+std::string sha(int n) {
+    std::string s = std::to_string(n);
+    return std::string(40 - s.size(), 'a') + s;
+}
+
+std::string all_text(const fakes::slack_message& m) {
+    std::string s = m.text;
+    for (const auto& b : m.blocks) s += boost::json::serialize(b);
+    return s;
+}
+std::string all_text(const fakes::slack_ephemeral& e) {
+    std::string s = e.text;
+    for (const auto& b : e.blocks) s += boost::json::serialize(b);
+    return s;
+}
+bool has(const std::string& hay, std::string_view needle) { return hay.find(needle) != std::string::npos; }
+bool has_button(const std::string& text, std::string_view action) {
+    return has(text, "\"action_id\":\"" + std::string(action) + "\"");
+}
+
+// 2026-12-01 is a Tuesday; 03:00 UTC is 10:00 WIB (Asia/Jakarta).
+std::chrono::system_clock::time_point utc(int y, unsigned mo, unsigned d, int h, int mi, int s = 0) {
+    std::tm tm{};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = static_cast<int>(mo) - 1;
+    tm.tm_mday = static_cast<int>(d);
+    tm.tm_hour = h;
+    tm.tm_min = mi;
+    tm.tm_sec = s;
+    return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+struct world {
+    log_capture logs;
+    std::string dir = temp_dir();
+    fake_slack slack{[] {
+        fake_slack::options o;
+        o.post_burst = 100;   // posting limits are tested elsewhere
+        return o;
+    }()};
+    fake_github gh{fake_github::options{}};
+    fake_vercel vc{fake_vercel::options{}};
+    fakes::fv_scenario sc;
+    std::unique_ptr<bot_runner> bot;
+    // Injected wall clock; 0 = real time.
+    std::atomic<std::int64_t> clock_ms{0};
+    bool always_open = true;
+    std::string ts;                    // the checklist message
+    std::int64_t request_id = 1;
+
+    world() { slack.start(); }
+    ~world() {
+        if (bot) bot->stop();
+        for (const auto& line : logs.lines()) {
+            CHECK(line.find(slack.opts().bot_token) == std::string::npos);
+            CHECK(line.find(gh.opts().token) == std::string::npos);
+            CHECK(line.find(vc.opts().token) == std::string::npos);
+        }
+        std::filesystem::remove_all(dir);
+    }
+
+    void set_clock(std::chrono::system_clock::time_point t) {
+        clock_ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+    }
+
+    // GitHub history: sha1 ← sha2 (production) ← PR #410 (approved) ← sha3 (staging, PR #412, unreviewed).
+    void seed_github(bool migrations = false, std::string ci_status = "completed", std::string ci_conclusion = "success") {
+        gh.add_commit({sha(1), "Older release", "sari", "Sari"});
+        gh.add_commit({sha(2), "Current release", "sari", "Sari"});
+        gh.add_commit({sha(50), "Add wishlist badge (#410)", "dewi", "Dewi", "2026-01-06T09:30:12Z",
+                       {{"src/wishlist.tsx"}}});
+        std::vector<fakes::gh_file_change> files{{"src/cart.ts"}};
+        if (migrations) files.push_back({"prisma/migrations/20260105_cart_total/migration.sql", "added"});
+        gh.add_commit({sha(3), "Fix cart total rounding (#412)", "andi", "Andi", "2026-01-06T09:30:12Z", files});
+        gh.set_branch("main", sha(3));
+        gh.add_pr({.number = 410, .title = "Add wishlist badge", .user_login = "dewi",
+                   .merged_at = "2026-01-06T08:00:00Z", .merge_commit_sha = sha(50), .head_ref = "wishlist"});
+        gh.add_pr({.number = 412, .title = "Fix cart total rounding", .user_login = "andi",
+                   .merged_at = "2026-01-06T09:00:00Z", .merge_commit_sha = sha(3), .head_ref = "cart-rounding"});
+        gh.link_commit_to_pr(sha(50), 410);
+        gh.link_commit_to_pr(sha(3), 412);
+        gh.add_review(410, {.user_login = "budi", .state = "APPROVED", .commit_id = sha(50)});
+        gh.add_status(sha(3), {"vercel", "success", "Deployment ready", "https://vercel.com/acme/shop-web"});
+        gh.set_check_run(sha(3), {.id = 9001, .name = "build", .status = ci_status, .conclusion = ci_conclusion});
+        gh.set_check_run(sha(3), {.id = 9002, .name = "e2e", .status = "completed", .conclusion = "success"});
+    }
+
+    app_options options() {
+        app_options o;
+        o.cfg = test_config(slack, dir);
+        o.cfg.people.deployers.push_back(both_roles);
+        o.cfg.people.qa_leads.push_back(both_roles);
+        o.cfg.github.api_url = gh.base_url();
+        o.cfg.github.repo = gh.opts().owner + "/" + gh.opts().repo;
+        o.cfg.vercel.api_url = vc.base_url();
+        o.cfg.vercel.team = vc.opts().team_id;
+        o.cfg.vercel.project = vc.opts().project_id;
+        o.cfg.vercel.poll_interval = std::chrono::milliseconds(50);
+        o.cfg.vercel.promote_timeout = std::chrono::seconds(20);
+        o.cfg.checklist_refresh = std::chrono::seconds(1);
+        o.cfg.http.retry_backoff = std::chrono::milliseconds(20);
+        if (always_open) {
+            o.cfg.schedule.windows = {deploy_window{{0, 1, 2, 3, 4, 5, 6}, 0, 24 * 60}};
+            o.cfg.schedule.blocked_days.clear();
+        }   // else: the default Tue/Thu 10:00–12:00 Asia/Jakarta, Fridays blocked
+        o.tokens = test_secrets(slack);
+        o.tokens.github_token = gh.opts().token;
+        o.tokens.vercel_token = vc.opts().token;
+        o.clock = [this] {
+            const auto ms = clock_ms.load();
+            if (ms == 0) return std::chrono::system_clock::now();
+            return std::chrono::system_clock::time_point{std::chrono::milliseconds(ms)};
+        };
+        o.socket.backoff = {std::chrono::milliseconds(100), std::chrono::milliseconds(1000)};
+        o.socket.close_timeout = std::chrono::milliseconds(1000);
+        return o;
+    }
+
+    void start() {
+        bot = std::make_unique<bot_runner>(options());
+        bot->start();
+        REQUIRE(slack.wait_for_sessions(1, 10s));
+    }
+    void stop() {
+        if (bot) bot->stop();
+        bot.reset();
+        REQUIRE(slack.wait_for_sessions(0, 5s));
+    }
+    void restart() {
+        stop();
+        start();
+    }
+
+    void command(const std::string& text, const std::string& user) {
+        slack.send_slash_command("/deploy", text, user, channel);
+    }
+    void click(const std::string& user, const std::string& action) {
+        slack.send_block_action(user, channel, ts, action, std::to_string(request_id));
+    }
+
+    std::vector<fakes::slack_message> top_level() const {
+        std::vector<fakes::slack_message> out;
+        for (auto& m : slack.messages_in(channel))
+            if (m.thread_ts.empty() && !m.deleted) out.push_back(m);
+        return out;
+    }
+    std::vector<fakes::slack_message> thread() const {
+        std::vector<fakes::slack_message> out;
+        for (auto& m : slack.messages_in(channel))
+            if (!ts.empty() && m.thread_ts == ts) out.push_back(m);
+        return out;
+    }
+    int count_top_level(std::string_view needle) const {
+        int n = 0;
+        for (auto& m : top_level())
+            if (has(all_text(m), needle)) ++n;
+        return n;
+    }
+
+    // /deploy prod → the checklist message.
+    std::string request(const std::string& user = deployer) {
+        command("prod", user);
+        auto m = slack.wait_for_message(
+            [](const fakes::slack_message& m) {
+                return m.thread_ts.empty() && has(all_text(m), "Production deploy #");
+            },
+            10s);
+        REQUIRE(m);
+        ts = m->ts;
+        return ts;
+    }
+
+    std::optional<std::string> checklist() const {
+        auto m = slack.message(channel, ts);
+        if (!m) return std::nullopt;
+        return all_text(*m);
+    }
+    bool wait_checklist(const std::function<bool(const std::string&)>& pred, std::chrono::milliseconds t = 10s) {
+        return slack.wait_for(
+            [&](const fake_slack& s) {
+                auto m = s.message(channel, ts);
+                return m && pred(all_text(*m));
+            },
+            t);
+    }
+    bool wait_checklist_has(std::string_view needle, std::chrono::milliseconds t = 10s) {
+        return wait_checklist([&](const std::string& s) { return has(s, needle); }, t);
+    }
+    std::optional<fakes::slack_ephemeral> wait_ephemeral(const std::string& user, std::string_view needle,
+                                                         std::chrono::milliseconds t = 10s) {
+        return slack.wait_for_ephemeral(
+            [&](const fakes::slack_ephemeral& e) { return e.user == user && has(all_text(e), needle); }, t);
+    }
+    std::optional<fakes::slack_message> wait_top_level(std::string_view needle, std::chrono::milliseconds t = 10s) {
+        return slack.wait_for_message(
+            [&](const fakes::slack_message& m) { return m.thread_ts.empty() && has(all_text(m), needle); }, t);
+    }
+    std::optional<fakes::slack_message> wait_thread(std::string_view needle, std::chrono::milliseconds t = 10s) {
+        return slack.wait_for_message(
+            [&](const fakes::slack_message& m) { return !ts.empty() && m.thread_ts == ts && has(all_text(m), needle); },
+            t);
+    }
+
+    // QA sign-off, flags, (migrations), rollback plan → Deploy button.
+    void sign_off(const std::string& who = qa) {
+        REQUIRE(wait_checklist([](const std::string& s) { return has_button(s, "deploy.signoff"); }));
+        click(who, "deploy.signoff");
+        REQUIRE(wait_checklist_has("QA signed off"));
+    }
+    void complete_rest(bool migrations = false) {
+        click(deployer2, "deploy.flags.not_needed");
+        REQUIRE(wait_checklist_has("No feature flags needed"));
+        if (migrations) {
+            REQUIRE(wait_checklist([](const std::string& s) { return has_button(s, "deploy.migrations"); }));
+            click(qa, "deploy.migrations");
+            REQUIRE(wait_checklist_has("Migrations tested on staging (confirmed)"));
+        }
+        REQUIRE(wait_checklist([](const std::string& s) { return has_button(s, "deploy.rollback_plan"); }));
+        click(deployer, "deploy.rollback_plan");
+        REQUIRE(wait_checklist_has("confirmed"));
+    }
+    void complete_checklist(bool migrations = false) {
+        sign_off();
+        complete_rest(migrations);
+        REQUIRE(wait_checklist([](const std::string& s) { return has_button(s, "deploy.go"); }));
+    }
+
+    // Opened after the bot stopped.
+    struct stored {
+        std::vector<deploy_request> history;
+        std::optional<deploy_request> active;
+        std::vector<audit_entry> audit;
+    };
+    stored read_store() const {
+        auto db = store::open(dir + "/deploybot.sqlite3");
+        REQUIRE(db);
+        deploy_store ds(**db);
+        return {ds.history(30), ds.active(), (*db)->audit_tail(1000)};
+    }
+};
+
+int count_audit(const std::vector<audit_entry>& audit, std::string_view kind, std::string_view what) {
+    int n = 0;
+    for (const auto& a : audit)
+        if (a.kind == kind && has(a.what, what)) ++n;
+    return n;
+}
+
+void happy_path(world& w, char model) {
+    if (model == 'A') w.sc = w.vc.setup_model_a();
+    if (model == 'B') w.sc = w.vc.setup_model_b();
+    if (model == 'C') w.sc = w.vc.setup_model_c();
+    const bool migrations = model == 'A';
+    w.seed_github(migrations);
+    w.start();
+    w.request(deployer);
+
+    // One message: candidate, what ships (reviewed + flagged), checklist.
+    REQUIRE(w.wait_checklist([](const std::string& s) {
+        return has(s, "#410") && has(s, "#412") && has(s, ":white_check_mark: *1. All tests pass*");
+    }));
+    auto text = *w.checklist();
+    CHECK(has(text, "*Candidate:*"));
+    CHECK(has(text, "dpl_Stag0003"));
+    CHECK(has(text, "Fix cart total rounding"));
+    CHECK(has(text, "approved by budi"));
+    CHECK(has(text, "*unreviewed*"));
+    CHECK(has(text, "1 PR is not approved"));
+    CHECK(has(text, "Checklist posted in the deploy channel"));   // team notified
+    CHECK_FALSE(has_button(text, "deploy.go"));
+    if (model == 'A') {
+        CHECK(has(text, "identical build"));
+        CHECK(has(text, "migration file"));
+    } else {
+        CHECK(has(text, "rebuild of the same commit"));
+        CHECK(has(text, "No files under the migration paths change"));
+    }
+    CHECK(w.top_level().size() == 1);
+
+    w.sign_off();
+    CHECK_FALSE(has_button(*w.checklist(), "deploy.go"));
+    w.click(deployer2, "deploy.flags.configured");
+    REQUIRE(w.wait_checklist_has("Feature flags configured"));
+    CHECK_FALSE(has_button(*w.checklist(), "deploy.go"));
+    if (migrations) {
+        REQUIRE(w.wait_checklist([](const std::string& s) { return has_button(s, "deploy.migrations"); }));
+        w.click(qa, "deploy.migrations");
+        REQUIRE(w.wait_checklist_has("Migrations tested on staging (confirmed)"));
+        CHECK_FALSE(has_button(*w.checklist(), "deploy.go"));
+    }
+    REQUIRE(w.wait_checklist([](const std::string& s) { return has_button(s, "deploy.rollback_plan"); }));
+    w.click(deployer, "deploy.rollback_plan");
+    // Only now the Deploy button appears.
+    REQUIRE(w.wait_checklist([](const std::string& s) { return has_button(s, "deploy.go"); }));
+    CHECK(has(*w.checklist(), "Rollback to dpl_Prev0001 confirmed"));
+
+    w.click(deployer2, "deploy.go");
+    auto live = w.wait_top_level("is *live*", 20s);
+    REQUIRE(live);
+    const auto live_text = all_text(*live);
+    CHECK(has(live_text, "Production deploy #1"));
+    CHECK(has(live_text, "Fix cart total rounding"));
+    CHECK(has(live_text, "`" + sha(3).substr(0, 7) + "`"));
+    CHECK(has(live_text, "Requested by <@" + deployer + ">"));
+    CHECK(has(live_text, "signed off by <@" + qa + ">"));
+    CHECK(has(live_text, "deployed by <@" + deployer2 + ">"));
+    CHECK(has(live_text, "took "));
+    if (model == 'A') {
+        CHECK(has(live_text, "the identical build QA tested"));
+        CHECK(w.vc.promote_calls() == 1);
+        CHECK(w.vc.create_calls() == 0);
+        CHECK(w.vc.alias_target("example.id") == w.sc.staging_id);
+        CHECK(w.vc.requests_to("/v10/projects/" + w.vc.opts().project_id + "/promote/" + w.sc.staging_id).size() == 1);
+    } else {
+        CHECK(has(live_text, "a production rebuild of the commit QA tested"));
+        CHECK(w.vc.create_calls() == 1);
+        CHECK(w.vc.promote_calls() <= 1);
+        CHECK(has(w.vc.last_create_body(), w.sc.staging_id));
+        const auto target = w.vc.alias_target("example.id");
+        CHECK(target != w.sc.production_id);
+        auto d = w.vc.deployment(target);
+        REQUIRE(d);
+        CHECK(d->git_sha == sha(3));
+    }
+    REQUIRE(w.wait_checklist_has("*Live* on example.id"));
+    CHECK_FALSE(has_button(*w.checklist(), "deploy.go"));
+    CHECK(w.count_top_level("is *live*") == 1);
+
+    w.stop();
+    auto st = w.read_store();
+    CHECK_FALSE(st.active);
+    REQUIRE(st.history.size() == 1);
+    CHECK(st.history[0].state == request_state::live);
+    CHECK(st.history[0].sign_off);
+    CHECK(st.history[0].sign_off->user == qa);
+    CHECK(count_audit(st.audit, "transition", "qa sign-off by " + qa) == 1);
+    CHECK(count_audit(st.audit, "transition", "promoting") == 1);
+    CHECK(count_audit(st.audit, "transition", "live: ") == 1);
+}
+
+}  // namespace
+
+TEST_CASE("deploy flow: happy path to live, staging model A (identical build, migrations confirmed)") {
+    world w;
+    happy_path(w, 'A');
+}
+
+TEST_CASE("deploy flow: happy path to live, staging model B (custom environment, rebuild)") {
+    world w;
+    happy_path(w, 'B');
+}
+
+TEST_CASE("deploy flow: happy path to live, staging model C (preview branch, rebuild)") {
+    world w;
+    happy_path(w, 'C');
+}
+
+TEST_CASE("deploy flow: wrong roles are refused for /deploy prod and every button") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github(true);
+    w.start();
+
+    w.command("prod", qa);
+    CHECK(w.wait_ephemeral(qa, "Only deployers can request a production deploy"));
+    w.request(both_roles);
+    REQUIRE(w.wait_checklist([](const std::string& s) {
+        return has_button(s, "deploy.signoff") && has_button(s, "deploy.migrations") &&
+               has_button(s, "deploy.rollback_plan");
+    }));
+
+    w.click(deployer, "deploy.signoff");
+    CHECK(w.wait_ephemeral(deployer, "Only QA leads can sign off staging"));
+    // Two-person rule: a QA lead who requested cannot sign off.
+    w.click(both_roles, "deploy.signoff");
+    CHECK(w.wait_ephemeral(both_roles, "Two-person rule"));
+    w.click(admin, "deploy.migrations");
+    CHECK(w.wait_ephemeral(admin, "Only deployers or QA leads can confirm database migrations"));
+    w.click(outsider, "deploy.flags.configured");
+    CHECK(w.wait_ephemeral(outsider, "Only deployers or QA leads can confirm feature flags"));
+    w.click(qa, "deploy.rollback_plan");
+    CHECK(w.wait_ephemeral(qa, "Only deployers can confirm the rollback plan"));
+    w.click(qa, "deploy.go");
+    CHECK(w.wait_ephemeral(qa, "Only deployers can deploy to production"));
+    w.click(outsider, "deploy.cancel");
+    CHECK(w.wait_ephemeral(outsider, "Only the requester"));
+    // A second request points to the open one.
+    w.command("prod", deployer2);
+    CHECK(w.wait_ephemeral(deployer2, "is already open"));
+
+    // Nothing changed: no sign-off, no promote, one message.
+    CHECK_FALSE(has(*w.checklist(), "QA signed off"));
+    CHECK(w.vc.promote_calls() == 0);
+    CHECK(w.top_level().size() == 1);
+    w.stop();
+    auto st = w.read_store();
+    REQUIRE(st.active);
+    CHECK(st.active->state == request_state::collecting);
+    CHECK_FALSE(st.active->sign_off);
+}
+
+TEST_CASE("deploy flow: CI red and CI pending refuse the deploy; pending → green updates the message by itself") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github(false, "in_progress", "");
+    w.start();
+    w.request(deployer);
+    REQUIRE(w.wait_checklist_has("CI"));
+    w.complete_rest();
+    w.sign_off();
+    // Everything done except CI: the click is refused with the reason.
+    CHECK_FALSE(has_button(*w.checklist(), "deploy.go"));
+    CHECK(has(*w.checklist(), "CI is still running"));
+    w.click(deployer, "deploy.go");
+    CHECK(w.wait_ephemeral(deployer, "CI is still running"));
+    CHECK(w.vc.promote_calls() == 0);
+
+    // CI finishes green: nobody clicks, the ticker refreshes the message.
+    const auto updates_before = w.slack.update_history(channel, w.ts).size();
+    w.gh.set_check_run(sha(3), {.id = 9001, .name = "build", .status = "completed", .conclusion = "success"});
+    REQUIRE(w.wait_checklist([](const std::string& s) {
+        return has(s, ":white_check_mark: *1. All tests pass*") && has_button(s, "deploy.go");
+    }));
+    CHECK(w.slack.update_history(channel, w.ts).size() > updates_before);
+
+    // A re-run fails: CI red refuses.
+    w.gh.set_check_run(sha(3), {.id = 9003, .name = "build", .status = "completed", .conclusion = "failure"});
+    REQUIRE(w.wait_checklist([](const std::string& s) { return has(s, ":x: *1. All tests pass*"); }));
+    CHECK_FALSE(has_button(*w.checklist(), "deploy.go"));
+    w.click(deployer, "deploy.go");
+    CHECK(w.wait_ephemeral(deployer, "CI failed"));
+    CHECK(w.vc.promote_calls() == 0);
+}
+
+TEST_CASE("deploy flow: staging not READY refuses sign-off; staging moving after sign-off voids it") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    w.complete_checklist();
+
+    // Staging moves to a new build of a new commit.
+    w.gh.add_commit({sha(4), "Tweak checkout copy", "andi", "Andi"});
+    w.gh.set_check_run(sha(4), {.id = 9101, .name = "build"});
+    w.vc.set_build_gets(1000);   // stays BUILDING
+    w.vc.add_deployment({.id = "dpl_Stag0004", .target = "production", .ready_state = "BUILDING",
+                         .git_sha = sha(4), .git_message = "Tweak checkout copy"});
+    w.vc.set_alias("staging.example.id", "dpl_Stag0004");
+
+    auto reply = w.wait_thread("void");
+    REQUIRE(reply);
+    CHECK(has(all_text(*reply), "<@" + qa + ">"));
+    REQUIRE(w.wait_checklist([](const std::string& s) { return !has_button(s, "deploy.go") && has(s, "dpl_Stag0004"); }));
+    CHECK(has(*w.checklist(), "void"));
+    // Not READY: sign-off refused.
+    w.click(qa, "deploy.signoff");
+    CHECK(w.wait_ephemeral(qa, "is not READY yet"));
+    // Deploy refused: sign-off void.
+    w.click(deployer, "deploy.go");
+    CHECK(w.wait_ephemeral(deployer, "QA sign-off missing (the previous one is void"));
+    CHECK(w.vc.promote_calls() == 0);
+
+    // The build finishes; a new sign-off makes it deployable again.
+    w.vc.add_deployment({.id = "dpl_Stag0005", .target = "production", .ready_substate = "STAGED",
+                         .git_sha = sha(4), .git_message = "Tweak checkout copy"});
+    w.vc.set_alias("staging.example.id", "dpl_Stag0005");
+    REQUIRE(w.wait_checklist([](const std::string& s) { return has(s, "dpl_Stag0005") && has_button(s, "deploy.signoff"); }));
+    w.click(qa, "deploy.signoff");
+    REQUIRE(w.wait_checklist([](const std::string& s) { return has_button(s, "deploy.go"); }));
+    w.click(deployer, "deploy.go");
+    REQUIRE(w.wait_top_level("is *live*", 20s));
+    CHECK(w.vc.alias_target("example.id") == "dpl_Stag0005");
+    CHECK(w.vc.promote_calls() == 1);
+}
+
+TEST_CASE("deploy flow: outside the window → scheduled → window opens → mention and Deploy button; admin override") {
+    world w;
+    w.always_open = false;   // Tue/Thu 10:00–12:00 WIB, Fridays blocked
+    w.set_clock(utc(2026, 12, 1, 2, 0));   // Tue 09:00 WIB
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    CHECK(w.wait_ephemeral(deployer, "scheduled for the next window, Tue 1 Dec 10:00 WIB"));
+    // The checklist can be completed in advance; no Deploy button yet.
+    w.sign_off();
+    w.complete_rest();
+    REQUIRE(w.wait_checklist_has("Tue 1 Dec 10:00 WIB"));
+    CHECK_FALSE(has_button(*w.checklist(), "deploy.go"));
+    w.click(deployer, "deploy.go");
+    CHECK(w.wait_ephemeral(deployer, "outside the deploy window — next window Tue 1 Dec 10:00 WIB"));
+
+    // The scheduled state survives a restart.
+    w.restart();
+    w.set_clock(utc(2026, 12, 1, 3, 0, 5));   // Tue 10:00:05 WIB
+    auto mention = w.wait_thread("the deploy window is open");
+    REQUIRE(mention);
+    CHECK(has(all_text(*mention), "<@" + deployer + ">"));
+    REQUIRE(w.wait_checklist([](const std::string& s) { return has_button(s, "deploy.go"); }));
+    CHECK(w.thread().size() == 1);
+
+    // The window closes again (12:00); an admin overrides with a reason.
+    w.set_clock(utc(2026, 12, 1, 6, 0, 5));
+    REQUIRE(w.wait_checklist([](const std::string& s) { return !has_button(s, "deploy.go"); }));
+    w.command("override", deployer);
+    CHECK(w.wait_ephemeral(deployer, "Only admins can deploy outside the schedule"));
+    w.command("override payment outage fix", admin);
+    auto ann = w.wait_top_level("overrode the deploy window");
+    REQUIRE(ann);
+    CHECK(has(all_text(*ann), "payment outage fix"));
+    CHECK(has(all_text(*ann), "<@" + admin + ">"));
+    REQUIRE(w.wait_checklist([](const std::string& s) { return has_button(s, "deploy.go"); }));
+    CHECK(has(*w.checklist(), "schedule overridden by <@" + admin + ">"));
+    w.click(deployer, "deploy.go");
+    REQUIRE(w.wait_top_level("is *live*", 20s));
+    CHECK(w.vc.promote_calls() == 1);
+
+    w.stop();
+    auto st = w.read_store();
+    CHECK(count_audit(st.audit, "transition", "schedule override by " + admin + ": payment outage fix") == 1);
+    CHECK(count_audit(st.audit, "transition", "deploy window opened") == 1);
+}
+
+TEST_CASE("deploy flow: /deploy lock blocks /deploy prod and the Deploy click; unlock; non-admins refused") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    w.complete_checklist();
+
+    w.command("lock black friday freeze", deployer);
+    CHECK(w.wait_ephemeral(deployer, "Only admins can lock deploys"));
+    w.command("lock black friday freeze", admin);
+    REQUIRE(w.wait_top_level("locked production deploys: black friday freeze"));
+    w.click(deployer, "deploy.go");
+    CHECK(w.wait_ephemeral(deployer, "locked by <@" + admin + ">"));
+    CHECK(w.vc.promote_calls() == 0);
+
+    w.command("status", deployer2);
+    auto status = w.wait_ephemeral(deployer2, "*Lock*:");
+    REQUIRE(status);
+    CHECK(has(all_text(*status), "black friday freeze"));
+
+    w.command("unlock", deployer);
+    CHECK(w.wait_ephemeral(deployer, "Only admins can unlock deploys"));
+    w.command("unlock", admin);
+    REQUIRE(w.wait_top_level("unlocked production deploys"));
+    w.click(deployer, "deploy.go");
+    REQUIRE(w.wait_top_level("is *live*", 20s));
+    CHECK(w.vc.promote_calls() == 1);
+
+    // Locked: a new /deploy prod is refused too.
+    w.command("lock incident", admin);
+    REQUIRE(w.wait_top_level("locked production deploys: incident"));
+    w.command("prod", deployer);
+    CHECK(w.wait_ephemeral(deployer, "Production deploys are locked"));
+    CHECK(w.count_top_level("Production deploy #2") == 0);
+    w.stop();
+    auto st = w.read_store();
+    CHECK(count_audit(st.audit, "lock", "black friday freeze") == 1);
+    CHECK(count_audit(st.audit, "unlock", "") == 1);
+}
+
+TEST_CASE("deploy flow: cancel by requester, by admin; others refused; the message says cancelled") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    REQUIRE(w.wait_checklist_has("All tests pass"));
+    w.command("cancel", deployer2);
+    CHECK(w.wait_ephemeral(deployer2, "Only the requester"));
+    w.command("cancel", deployer);
+    REQUIRE(w.wait_checklist_has("*Cancelled* by <@" + deployer + ">"));
+    CHECK_FALSE(has_button(*w.checklist(), "deploy.signoff"));
+    CHECK(w.wait_thread("cancelled by <@" + deployer + ">"));
+
+    // A new request, cancelled by an admin with the button.
+    w.request_id = 2;
+    w.command("prod", deployer2);
+    auto second = w.slack.wait_for_message(
+        [](const fakes::slack_message& m) { return m.thread_ts.empty() && has(all_text(m), "Production deploy #2"); }, 10s);
+    REQUIRE(second);
+    w.ts = second->ts;
+    w.click(admin, "deploy.cancel");
+    REQUIRE(w.wait_checklist_has("*Cancelled* by <@" + admin + ">"));
+    w.command("cancel", admin);
+    CHECK(w.wait_ephemeral(admin, "no open production deploy request"));
+
+    w.command("history", deployer);
+    auto hist = w.wait_ephemeral(deployer, "#2 cancelled");
+    REQUIRE(hist);
+    CHECK(has(all_text(*hist), "#1 cancelled"));
+    w.stop();
+    auto st = w.read_store();
+    CHECK_FALSE(st.active);
+    REQUIRE(st.history.size() == 2);
+    CHECK(st.history[0].cancelled_by != st.history[1].cancelled_by);
+}
+
+TEST_CASE("deploy flow: double click on Deploy promotes exactly once") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.vc.set_alias_move_polls(6);
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    w.complete_checklist();
+    w.click(deployer, "deploy.go");
+    w.click(deployer2, "deploy.go");
+    REQUIRE(w.wait_top_level("is *live*", 20s));
+    CHECK(w.vc.promote_calls() == 1);
+    CHECK(w.count_top_level("is *live*") == 1);
+    // The second click got told why nothing happened (or arrived after live).
+    w.stop();
+    auto st = w.read_store();
+    CHECK(count_audit(st.audit, "transition", "promoting") == 1);
+}
+
+TEST_CASE("deploy flow: Vercel promote failure → failed announcement with Vercel's reason") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.vc.fail_next_alias_job("example.id");
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    w.complete_checklist();
+    w.click(deployer, "deploy.go");
+    auto failed = w.wait_top_level("*failed*", 20s);
+    REQUIRE(failed);
+    const auto text = all_text(*failed);
+    CHECK(has(text, "Vercel reported the promote failed"));
+    CHECK(has(text, "example.id"));
+    CHECK(has(text, "dpl_Prod0002"));   // what production still serves
+    REQUIRE(w.wait_checklist_has("*Promote failed*"));
+    CHECK(w.vc.promote_calls() == 1);
+    CHECK(w.count_top_level("is *live*") == 0);
+    // Nothing stuck: a new request can start.
+    w.command("prod", deployer);
+    REQUIRE(w.wait_top_level("Production deploy #2"));
+    w.stop();
+    auto st = w.read_store();
+    REQUIRE_FALSE(st.history.empty());
+    CHECK(st.history[0].state == request_state::failed);
+}
+
+TEST_CASE("deploy flow: Vercel refuses the promote → failed announcement naming Vercel's error") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    w.complete_checklist();
+    // The staging build is no longer promotable (e.g. deleted at Vercel).
+    w.vc.fail_next(1, 400, "bad_request", "Deployment is not ready");
+    w.click(deployer, "deploy.go");
+    auto failed = w.wait_top_level("*failed*", 20s);
+    REQUIRE(failed);
+    CHECK(has(all_text(*failed), "Deployment is not ready"));
+    CHECK(w.vc.promote_calls() <= 1);
+}
+
+TEST_CASE("deploy flow: GitHub 429 on check runs → readable message; a later Refresh succeeds") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.gh.script_limit(6, fakes::gh_limit_mode::retry_after, 429, 1);
+    w.start();
+    w.request(deployer);
+    auto eph = w.wait_ephemeral(deployer, "Some checks could not be evaluated");
+    REQUIRE(eph);
+    CHECK(has(all_text(*eph), "GitHub"));
+    bool saw_unreadable = false;
+    for (const auto& m : w.slack.update_history(channel, w.ts))
+        if (has(all_text(m), "could not read CI from GitHub")) saw_unreadable = true;
+    CHECK(saw_unreadable);
+    w.click(deployer, "deploy.refresh");
+    REQUIRE(w.wait_checklist_has(":white_check_mark: *1. All tests pass*"));
+    w.complete_checklist();
+    w.click(deployer, "deploy.go");
+    REQUIRE(w.wait_top_level("is *live*", 20s));
+}
+
+TEST_CASE("deploy flow: /deploy status and /deploy history") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.start();
+    w.command("history", deployer);
+    CHECK(w.wait_ephemeral(deployer, "No production deploys yet"));
+    w.request(deployer);
+    REQUIRE(w.wait_checklist_has("All tests pass"));
+    w.command("status", qa);
+    auto st1 = w.wait_ephemeral(qa, "*Active request*");
+    REQUIRE(st1);
+    auto t1 = all_text(*st1);
+    CHECK(has(t1, "*Production* (example.id): `dpl_Prod0002`"));
+    CHECK(has(t1, "*Staging* (staging.example.id): `dpl_Stag0003`"));
+    CHECK(has(t1, "*Active request*: #1 by <@" + deployer + ">, collecting"));
+    CHECK(has(t1, "*Lock*: not locked"));
+    CHECK(has(t1, "*Deploy window*: open until"));
+
+    w.complete_checklist();
+    w.click(deployer, "deploy.go");
+    REQUIRE(w.wait_top_level("is *live*", 20s));
+    w.command("history 5", qa);
+    auto h = w.wait_ephemeral(qa, "#1 live");
+    REQUIRE(h);
+    auto ht = all_text(*h);
+    CHECK(has(ht, "requested by <@" + deployer + ">"));
+    CHECK(has(ht, "signed off by <@" + qa + ">"));
+    CHECK(has(ht, "promote took"));
+    w.command("status", qa);
+    auto st2 = w.wait_ephemeral(qa, "*Active request*: none");
+    REQUIRE(st2);
+    CHECK(has(all_text(*st2), "*Production* (example.id): `dpl_Stag0003`"));
+}
+
+TEST_CASE("deploy flow: restart while collecting and after sign-off: buttons on the existing message keep working") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    REQUIRE(w.wait_checklist([](const std::string& s) { return has_button(s, "deploy.signoff"); }));
+    w.restart();   // collecting
+    w.sign_off();
+    w.restart();   // after sign-off
+    REQUIRE(w.wait_checklist_has("QA signed off"));
+    w.complete_rest();
+    REQUIRE(w.wait_checklist([](const std::string& s) { return has_button(s, "deploy.go"); }));
+    w.click(deployer, "deploy.go");
+    REQUIRE(w.wait_top_level("is *live*", 20s));
+    CHECK(w.vc.promote_calls() == 1);
+    CHECK(w.count_top_level("Production deploy #") == 2);   // the checklist + the live announcement, no re-post
+    CHECK(w.top_level().front().ts == w.ts);
+}
+
+TEST_CASE("deploy flow: restart mid-promote follows the in-flight promote; one promote, one announcement") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.vc.set_alias_move_polls(40);   // ~2 s of polling at 50 ms
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    w.complete_checklist();
+    w.click(deployer, "deploy.go");
+    REQUIRE(w.vc.wait_for_requests(
+        [](const std::vector<fakes::recorded_request>& rs) {
+            return std::any_of(rs.begin(), rs.end(), [](const auto& r) { return r.method == "POST" && has(r.path, "/promote/"); });
+        },
+        10s));
+    REQUIRE(w.wait_checklist_has("*Promoting*"));
+    w.stop();
+    CHECK(w.vc.alias_target("example.id") == w.sc.production_id);   // still moving
+    w.start();
+    REQUIRE(w.wait_top_level("is *live*", 20s));
+    CHECK(w.vc.promote_calls() == 1);
+    CHECK(w.vc.alias_target("example.id") == w.sc.staging_id);
+    REQUIRE(w.wait_checklist_has("*Live* on example.id"));
+    CHECK(w.count_top_level("is *live*") == 1);
+    w.stop();
+    auto st = w.read_store();
+    REQUIRE(st.history.size() == 1);
+    CHECK(st.history[0].state == request_state::live);
+    CHECK(count_audit(st.audit, "transition", "live: ") == 1);
+}
+
+TEST_CASE("deploy flow: restart mid-rebuild (model B) follows the same build; one create") {
+    world w;
+    w.sc = w.vc.setup_model_b();
+    w.vc.set_build_gets(15);
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    w.complete_checklist();
+    w.click(deployer, "deploy.go");
+    REQUIRE(w.wait_checklist_has("production build `dpl_New"));
+    w.stop();
+    w.start();
+    REQUIRE(w.wait_top_level("is *live*", 20s));
+    CHECK(w.vc.create_calls() == 1);
+    CHECK(w.count_top_level("is *live*") == 1);
+}
