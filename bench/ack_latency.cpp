@@ -12,6 +12,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <map>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -77,8 +78,13 @@ int main(int argc, char** argv) {
         if (!slack.wait_for_ack(id, 10s)) return 1;
     const auto elapsed = std::chrono::steady_clock::now() - t0;
 
+    // Microseconds from the fake writing the envelope to it reading the ack.
+    std::map<std::string, std::chrono::steady_clock::time_point> sent;
+    for (const auto& e : slack.envelopes()) sent[e.envelope_id] = e.sent_at;
     std::vector<double> us;
-    for (const auto& a : slack.acks()) us.push_back(std::chrono::duration<double, std::micro>(a.latency).count());
+    for (const auto& a : slack.acks())
+        if (auto it = sent.find(a.envelope_id); it != sent.end())
+            us.push_back(std::chrono::duration<double, std::micro>(a.at - it->second).count());
     std::sort(us.begin(), us.end());
     auto pct = [&](double p) { return us[std::min(us.size() - 1, static_cast<std::size_t>(p * us.size()))]; };
     std::printf("envelopes: %zu (in flight: %d), wall %.2f s, %.0f envelopes/s\n", us.size(), window,
