@@ -1,4 +1,5 @@
 // GitHub client against the in-memory fake GitHub on 127.0.0.1.
+#include "run_on.hpp"
 #include "bot/http_client.hpp"
 #include "fakes/fake_github.hpp"
 #include "integrations/github_client.hpp"
@@ -21,18 +22,7 @@ using fakes::gh_limit_mode;
 
 const std::string gh_token = "ghp_testtoken0000000000000000000000000000";
 
-// Drives one client call on the test thread's io_context until it finishes.
-template <class T>
-T run_on(asio::io_context& ioc, asio::awaitable<T> aw, std::chrono::seconds limit = 20s) {
-    auto fut = asio::co_spawn(ioc, std::move(aw), asio::use_future);
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (fut.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < deadline) {
-        ioc.restart();
-        ioc.run_for(20ms);
-    }
-    REQUIRE(fut.wait_for(0s) == std::future_status::ready);
-    return fut.get();
-}
+using deploybot::testing::run_on;
 
 std::string sha_n(int n) {
     std::string s = std::to_string(n);

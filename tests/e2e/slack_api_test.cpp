@@ -1,5 +1,6 @@
 // The Web API client and the shared HTTP client against the fake Slack.
 #include "bot_harness.hpp"
+#include "run_on.hpp"
 #include "bot/http_client.hpp"
 #include "bot/slack_api.hpp"
 
@@ -10,20 +11,10 @@
 using namespace deploybot;
 using namespace deploybot::testing;
 using fakes::fake_slack;
+using deploybot::testing::run_on;
 
 namespace {
 
-template <class T>
-T run_sync(boost::asio::io_context& ioc, boost::asio::awaitable<T> coro, std::chrono::seconds limit = 30s) {
-    auto fut = boost::asio::co_spawn(ioc, std::move(coro), boost::asio::use_future);
-    ioc.restart();
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (fut.wait_for(0s) != std::future_status::ready) {
-        REQUIRE(std::chrono::steady_clock::now() < deadline);
-        ioc.run_one_for(100ms);
-    }
-    return fut.get();
-}
 
 struct client_fixture {
     log_capture logs;
@@ -50,7 +41,7 @@ TEST_CASE("slack_api: chat.postMessage 429 waits Retry-After and retries") {
     client_fixture f;
     f.slack.rate_limit_next("chat.postMessage", 1, 1);
     const auto t0 = std::chrono::steady_clock::now();
-    auto r = run_sync(f.ioc, f.api.post_message(msg("C0DEPLOYS01", "hello")));
+    auto r = run_on(f.ioc, f.api.post_message(msg("C0DEPLOYS01", "hello")));
     REQUIRE(r.has_value());
     CHECK_FALSE(r->ts.empty());
     CHECK(std::chrono::steady_clock::now() - t0 >= 1000ms);
@@ -61,12 +52,12 @@ TEST_CASE("slack_api: chat.postMessage 429 waits Retry-After and retries") {
 
 TEST_CASE("slack_api: ok:false becomes a typed error carrying Slack's code") {
     client_fixture f;
-    auto r = run_sync(f.ioc, f.api.post_message(msg("C0NOSUCH001", "x")));
+    auto r = run_on(f.ioc, f.api.post_message(msg("C0NOSUCH001", "x")));
     REQUIRE_FALSE(r.has_value());
     CHECK(r.error().code == "channel_not_found");
     CHECK_FALSE(r.error().is_auth_failure());
     f.slack.fail_next("auth.test", 1, "invalid_auth");
-    auto a = run_sync(f.ioc, f.api.auth_test());
+    auto a = run_on(f.ioc, f.api.auth_test());
     REQUIRE_FALSE(a.has_value());
     CHECK(a.error().is_auth_failure());
 }
@@ -82,7 +73,7 @@ TEST_CASE("slack_api: posts to one channel are paced ~1/s, in order, none droppe
         co_return ok + static_cast<int>(futs.size());
     };
     const auto t0 = std::chrono::steady_clock::now();
-    REQUIRE(run_sync(f.ioc, burst()) == 4);
+    REQUIRE(run_on(f.ioc, burst()) == 4);
     // Drive the loop until all four are stored.
     while (f.slack.messages_in("C0DEPLOYS01").size() < 4) {
         REQUIRE(std::chrono::steady_clock::now() - t0 < 15s);
@@ -99,7 +90,7 @@ TEST_CASE("slack_api: posts to one channel are paced ~1/s, in order, none droppe
 
 TEST_CASE("slack_api: updates of one message are coalesced, the latest content wins") {
     client_fixture f;
-    auto posted = run_sync(f.ioc, f.api.post_message(msg("C0DEPLOYS01", "v0")));
+    auto posted = run_on(f.ioc, f.api.post_message(msg("C0DEPLOYS01", "v0")));
     REQUIRE(posted.has_value());
     auto many = [&]() -> boost::asio::awaitable<void> {
         std::vector<std::future<slack_result<void>>> futs;
@@ -109,7 +100,7 @@ TEST_CASE("slack_api: updates of one message are coalesced, the latest content w
                 boost::asio::use_future));
         co_return;
     };
-    run_sync(f.ioc, many());
+    run_on(f.ioc, many());
     const auto t0 = std::chrono::steady_clock::now();
     while (f.slack.message("C0DEPLOYS01", posted->ts)->text != "v5") {
         REQUIRE(std::chrono::steady_clock::now() - t0 < 10s);
@@ -125,7 +116,7 @@ TEST_CASE("http_client: unknown CA refused; deadline enforced") {
     http_client_options o;
     o.tls.ca_file = fakes::pki().other_ca_file;
     http_client http(ioc.get_executor(), o);
-    auto r = run_sync(ioc, http.request(http_request{"POST", slack.api_url() + "/auth.test", {}, "{}", {}}));
+    auto r = run_on(ioc, http.request(http_request{"POST", slack.api_url() + "/auth.test", {}, "{}", {}}));
     REQUIRE_FALSE(r.has_value());
     CHECK(slack.requests().empty());
 
@@ -134,7 +125,7 @@ TEST_CASE("http_client: unknown CA refused; deadline enforced") {
     http_client http2(ioc.get_executor(), o);
     slack.set_latency(1500ms);
     http_request slow{"POST", slack.api_url() + "/auth.test", {}, "{}", std::chrono::milliseconds(300)};
-    auto t = run_sync(ioc, http2.request(slow));
+    auto t = run_on(ioc, http2.request(slow));
     REQUIRE_FALSE(t.has_value());
     CHECK(t.error() == make_error_code(errc::timeout));
 }

@@ -1,5 +1,6 @@
 // End-to-end: the real app against the fake Slack (TLS, 127.0.0.1).
 #include "bot_harness.hpp"
+#include "bot/store.hpp"
 #include "commands/bot_context.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -98,8 +99,19 @@ TEST_CASE("connect, hello, /deploy help answered in #deployments") {
     CHECK(text.find("/deploy hotfix") != std::string::npos);
     CHECK(text.find("coming soon") != std::string::npos);   // rollback/hotfix are not built yet
     CHECK_FALSE(reply->text.empty());
-    // The command is in the audit log.
     CHECK(f.logs.contains("/deploy help from U0DEPLOYER1"));
+    // The command is in the audit log: who, what, when, channel.
+    f.bot->stop();
+    auto db = store::open(f.dir + "/deploybot.sqlite3");
+    REQUIRE(db.has_value());
+    const auto audit = (*db)->audit_tail(10);
+    REQUIRE_FALSE(audit.empty());
+    const auto& row = audit.back();
+    CHECK(row.kind == "command");
+    CHECK(row.what == "/deploy help");
+    CHECK(row.user_id == "U0DEPLOYER1");
+    CHECK(row.channel_id == "C0DEPLOYS01");
+    CHECK(row.at.time_since_epoch().count() > 0);
 }
 
 TEST_CASE("unknown subcommand and empty text get help; /deploy status shows version and connection") {

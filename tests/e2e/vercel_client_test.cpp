@@ -1,4 +1,5 @@
 // Vercel client against the in-memory fake Vercel on 127.0.0.1.
+#include "run_on.hpp"
 #include "bot/http_client.hpp"
 #include "fakes/fake_vercel.hpp"
 #include "integrations/vercel_client.hpp"
@@ -21,17 +22,7 @@ using fakes::fake_vercel;
 
 const std::string vercel_token = "vercel_test_token_0001";
 
-template <class T>
-T run_on(asio::io_context& ioc, asio::awaitable<T> aw, std::chrono::seconds limit = 20s) {
-    auto fut = asio::co_spawn(ioc, std::move(aw), asio::use_future);
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (fut.wait_for(0s) != std::future_status::ready && std::chrono::steady_clock::now() < deadline) {
-        ioc.restart();
-        ioc.run_for(20ms);
-    }
-    REQUIRE(fut.wait_for(0s) == std::future_status::ready);
-    return fut.get();
-}
+using deploybot::testing::run_on;
 
 struct vercel_env {
     fake_vercel fake;
