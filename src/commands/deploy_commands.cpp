@@ -142,12 +142,14 @@ class deploy_service_impl final : public deploy_service, public std::enable_shar
 public:
     explicit deploy_service_impl(bot_context& ctx)
         : ctx_(ctx), store_(ctx.db),
+          // The clients compare their clock with the servers' timestamps
+          // (rate-limit resets, lastAliasRequest.requestedAt), so they use the
+          // real clock; ctx.clock drives the deploy schedule only (and is
+          // shifted in tests, which made promotes look older than the POST).
           github_(ctx.http, ctx.cfg.github, ctx.tokens.github_token,
-                  github_client_options{.retry = retry_options(ctx.cfg),
-                                        .now_ms = [this] { return to_ms(ctx_.clock()); }}),
+                  github_client_options{.retry = retry_options(ctx.cfg)}),
           vercel_(ctx.http, ctx.cfg.vercel, ctx.tokens.vercel_token,
-                  vercel_client_options{.retry = retry_options(ctx.cfg),
-                                        .now_ms = [this] { return to_ms(ctx_.clock()); }}),
+                  vercel_client_options{.retry = retry_options(ctx.cfg)}),
           tick_(ctx.executor) {
         if (auto r = store_.ensure_schema(); !r) log::error("deploy", "cannot create deploy tables: {}", r.error().message());
         register_routes();

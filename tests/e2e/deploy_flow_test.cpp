@@ -10,7 +10,15 @@
 #include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include <atomic>
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace deploybot;
 using namespace deploybot::testing;
@@ -61,6 +69,73 @@ std::chrono::system_clock::time_point utc(int y, unsigned mo, unsigned d, int h,
     return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
+// The real binary as a child process (from process_test.cpp), for SIGKILL.
+class child {
+public:
+    child(std::vector<std::string> args, std::vector<std::string> env) {
+        int fds[2];
+        REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+        pid_ = fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            dup2(fds[1], 2);
+            std::vector<char*> argv, envp;
+            for (auto& a : args) argv.push_back(a.data());
+            argv.push_back(nullptr);
+            for (auto& e : env) envp.push_back(e.data());
+            envp.push_back(nullptr);
+            execve(argv[0], argv.data(), envp.data());
+            _exit(127);
+        }
+        close(fds[1]);
+        err_fd_ = fds[0];
+        reader_ = std::thread([this] {
+            char buf[4096];
+            while (true) {
+                ssize_t n = read(err_fd_, buf, sizeof buf);
+                if (n <= 0) break;
+                std::lock_guard lock(mutex_);
+                stderr_.append(buf, static_cast<std::size_t>(n));
+            }
+        });
+    }
+    ~child() {
+        if (pid_ > 0 && !exit_code_) {
+            kill(pid_, SIGKILL);
+            wait_exit(5s);
+        }
+        if (reader_.joinable()) reader_.join();
+        close(err_fd_);
+    }
+    std::string err() {
+        std::lock_guard lock(mutex_);
+        return stderr_;
+    }
+    void signal(int sig) { kill(pid_, sig); }
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (!exit_code_) {
+            int status = 0;
+            pid_t r = waitpid(pid_, &status, WNOHANG);
+            if (r == pid_) {
+                exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+                break;
+            }
+            if (std::chrono::steady_clock::now() > deadline) break;
+            poll(nullptr, 0, 20);
+        }
+        return exit_code_;
+    }
+
+private:
+    pid_t pid_ = -1;
+    int err_fd_ = -1;
+    std::thread reader_;
+    std::mutex mutex_;
+    std::string stderr_;
+    std::optional<int> exit_code_;
+};
+
 struct world {
     log_capture logs;
     std::string dir = temp_dir();
@@ -79,9 +154,17 @@ struct world {
     std::string ts;                    // the checklist message
     std::int64_t request_id = 1;
 
-    world() { slack.start(); }
+    world() {
+        slack.start();
+        gh.start();
+        vc.start();
+    }
     ~world() {
         if (bot) bot->stop();
+        if (proc) {
+            proc->signal(SIGTERM);
+            proc->wait_exit(5s);
+        }
         for (const auto& line : logs.lines()) {
             CHECK(line.find(slack.opts().bot_token) == std::string::npos);
             CHECK(line.find(gh.opts().token) == std::string::npos);
@@ -162,11 +245,46 @@ struct world {
         start();
     }
 
+    // The real binary instead of the in-process bot (same fakes, same storage).
+    std::unique_ptr<child> proc;
+    void start_process() {
+        const auto path = dir + "/deploybot.json";
+        std::ofstream(path) << fmt::format(R"({{
+  "slack":   {{ "api_url": "{}", "channel": "{}", "ping_interval_s": 1 }},
+  "people":  {{ "deployers": ["{}", "{}", "{}"], "qa_leads": ["{}", "{}"], "admins": ["{}"] }},
+  "schedule": {{ "timezone": "Asia/Jakarta", "blocked_days": [],
+                "windows": [{{ "days": ["mon","tue","wed","thu","fri","sat","sun"], "start": "00:00", "end": "24:00" }}] }},
+  "github":  {{ "api_url": "{}", "repo": "acme/shop-web" }},
+  "vercel":  {{ "api_url": "{}", "project": "{}", "team": "{}", "staging_domain": "staging.example.id",
+               "production_domain": "example.id", "poll_interval_ms": 100, "promote_timeout_s": 20 }},
+  "storage": {{ "path": "{}/deploybot.sqlite3" }},
+  "tls":     {{ "ca_file": "{}" }},
+  "http":    {{ "timeout_ms": 5000, "max_retries": 1, "retry_backoff_ms": 20 }},
+  "checklist_refresh_s": 1
+}})",
+                                           slack.api_url(), channel, deployer, deployer2, both_roles, qa, both_roles,
+                                           admin, gh.base_url(), vc.base_url(), vc.opts().project_id,
+                                           vc.opts().team_id, dir, fakes::pki().ca_file);
+        proc = std::make_unique<child>(
+            std::vector<std::string>{DEPLOYBOT_BINARY, "--config", path},
+            std::vector<std::string>{"SLACK_APP_TOKEN=" + slack.opts().app_token,
+                                     "SLACK_BOT_TOKEN=" + slack.opts().bot_token, "GITHUB_TOKEN=" + gh.opts().token,
+                                     "VERCEL_TOKEN=" + vc.opts().token, "ASAN_OPTIONS=detect_leaks=0",
+                                     "PATH=/usr/bin:/bin"});
+        REQUIRE(slack.wait_for_sessions(1, 20s));
+    }
+    void kill_process() {
+        proc->signal(SIGKILL);
+        REQUIRE(proc->wait_exit(5s));
+        proc.reset();
+        slack.wait_for_sessions(0, 5s);   // the fake notices the dead socket
+    }
+
     void command(const std::string& text, const std::string& user) {
         slack.send_slash_command("/deploy", text, user, channel);
     }
-    void click(const std::string& user, const std::string& action) {
-        slack.send_block_action(user, channel, ts, action, std::to_string(request_id));
+    std::string click(const std::string& user, const std::string& action) {
+        return slack.send_block_action(user, channel, ts, action, std::to_string(request_id));
     }
 
     std::vector<fakes::slack_message> top_level() const {
@@ -405,8 +523,8 @@ TEST_CASE("deploy flow: wrong roles are refused for /deploy prod and every butto
     // Two-person rule: a QA lead who requested cannot sign off.
     w.click(both_roles, "deploy.signoff");
     CHECK(w.wait_ephemeral(both_roles, "Two-person rule"));
-    w.click(admin, "deploy.migrations");
-    CHECK(w.wait_ephemeral(admin, "Only deployers or QA leads can confirm database migrations"));
+    w.click(outsider, "deploy.migrations");
+    CHECK(w.wait_ephemeral(outsider, "Only deployers or QA leads can confirm database migrations"));
     w.click(outsider, "deploy.flags.configured");
     CHECK(w.wait_ephemeral(outsider, "Only deployers or QA leads can confirm feature flags"));
     w.click(qa, "deploy.rollback_plan");
@@ -487,16 +605,19 @@ TEST_CASE("deploy flow: staging not READY refuses sign-off; staging moving after
     // Not READY: sign-off refused.
     w.click(qa, "deploy.signoff");
     CHECK(w.wait_ephemeral(qa, "is not READY yet"));
-    // Deploy refused: sign-off void.
     w.click(deployer, "deploy.go");
-    CHECK(w.wait_ephemeral(deployer, "QA sign-off missing (the previous one is void"));
+    CHECK(w.wait_ephemeral(deployer, "staging deployment dpl_Stag0004 (aaaaaaa) is not READY"));
     CHECK(w.vc.promote_calls() == 0);
 
-    // The build finishes; a new sign-off makes it deployable again.
+    // The build finishes elsewhere; staging now serves a READY build, still unsigned.
     w.vc.add_deployment({.id = "dpl_Stag0005", .target = "production", .ready_substate = "STAGED",
                          .git_sha = sha(4), .git_message = "Tweak checkout copy"});
     w.vc.set_alias("staging.example.id", "dpl_Stag0005");
     REQUIRE(w.wait_checklist([](const std::string& s) { return has(s, "dpl_Stag0005") && has_button(s, "deploy.signoff"); }));
+    CHECK_FALSE(has_button(*w.checklist(), "deploy.go"));
+    w.click(deployer, "deploy.go");
+    CHECK(w.wait_ephemeral(deployer, "QA sign-off missing (the previous one is void"));
+    CHECK(w.vc.promote_calls() == 0);
     w.click(qa, "deploy.signoff");
     REQUIRE(w.wait_checklist([](const std::string& s) { return has_button(s, "deploy.go"); }));
     w.click(deployer, "deploy.go");
@@ -639,12 +760,14 @@ TEST_CASE("deploy flow: double click on Deploy promotes exactly once") {
     w.start();
     w.request(deployer);
     w.complete_checklist();
-    w.click(deployer, "deploy.go");
+    const auto first = w.click(deployer, "deploy.go");
     w.click(deployer2, "deploy.go");
+    REQUIRE(w.slack.redeliver(first));   // Slack retries the same envelope too
     REQUIRE(w.wait_top_level("is *live*", 20s));
     CHECK(w.vc.promote_calls() == 1);
     CHECK(w.count_top_level("is *live*") == 1);
-    // The second click got told why nothing happened (or arrived after live).
+    // The second click is told why nothing happened (promoting, or already live).
+    CHECK(w.wait_ephemeral(deployer2, "Production deploy #1 is"));
     w.stop();
     auto st = w.read_store();
     CHECK(count_audit(st.audit, "transition", "promoting") == 1);
@@ -814,4 +937,33 @@ TEST_CASE("deploy flow: restart mid-rebuild (model B) follows the same build; on
     REQUIRE(w.wait_top_level("is *live*", 20s));
     CHECK(w.vc.create_calls() == 1);
     CHECK(w.count_top_level("is *live*") == 1);
+}
+
+TEST_CASE("deploy flow: SIGKILL of the bot process mid-promote; the restarted process finishes it, one promote") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.vc.set_alias_move_polls(30);   // ~3 s of polling at 100 ms
+    w.seed_github();
+    w.start_process();
+    w.request(deployer);
+    w.complete_checklist();
+    w.click(deployer, "deploy.go");
+    REQUIRE(w.vc.wait_for_requests(
+        [](const std::vector<fakes::recorded_request>& rs) {
+            return std::any_of(rs.begin(), rs.end(), [](const auto& r) { return r.method == "POST" && has(r.path, "/promote/"); });
+        },
+        10s));
+    w.kill_process();
+    CHECK(w.vc.alias_target("example.id") == w.sc.production_id);   // still moving
+    CHECK(w.count_top_level("is *live*") == 0);
+    w.start_process();
+    REQUIRE(w.wait_top_level("is *live*", 20s));
+    CHECK(w.vc.promote_calls() == 1);
+    CHECK(w.vc.alias_target("example.id") == w.sc.staging_id);
+    REQUIRE(w.wait_checklist_has("*Live* on example.id"));
+    CHECK(w.count_top_level("is *live*") == 1);
+    // Buttons of the old message still answer after the restart.
+    w.click(deployer, "deploy.go");
+    CHECK(w.wait_ephemeral(deployer, "Production deploy #1 is live"));
+    CHECK(w.vc.promote_calls() == 1);
 }

@@ -345,3 +345,24 @@ TEST_CASE("stop closes the WebSocket with 1000 after flushing acks") {
     CHECK(*code == 1000);
     f.bot.reset();
 }
+
+TEST_CASE("a frame over slack.max_message_bytes drops that connection only; the bot reconnects and keeps serving") {
+    fixture f;
+    auto o = f.options();
+    o.cfg.slack.max_message_bytes = 64 * 1024;
+    f.start(std::move(o));
+    const auto first = f.ready_session();
+    f.slack.send_raw(first, std::string(256 * 1024, 'x'));
+    // WebSocket forbids skipping a message, so the limit ends this connection (close 1009) …
+    auto code = f.slack.wait_for_close_code(first, 5s);
+    REQUIRE(code);
+    CHECK(*code == 1009);
+    // … and a fresh one takes over at once.
+    REQUIRE(f.slack.wait_for([&](const fake_slack& s) {
+        for (const auto& x : s.sessions())
+            if (x.id != first && x.ready && x.open) return true;
+        return false;
+    }, 10s));
+    const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01");
+    REQUIRE(f.slack.wait_for_ack(id, 5s));
+}
