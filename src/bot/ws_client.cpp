@@ -6,7 +6,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -156,7 +155,14 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
             self->writing_ = false;
             self->drained_.cancel();
         };
-        asio::co_spawn(executor_, writer(std::move(self)), asio::detached);   // writer never throws
+        asio::co_spawn(executor_, writer(std::move(self)), [](std::exception_ptr e) {
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::exception& ex) {
+                log::error("socket", "WebSocket writer failed: {}", ex.what());
+            }
+        });
     }
 };
 

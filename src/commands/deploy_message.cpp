@@ -84,26 +84,31 @@ std::string what_ships_text(const release_notes& notes, const message_context& c
                        (notes.prs.size() == 1 ? "" : "s") + ", " + std::to_string(notes.total_commits) + " commit" +
                        (notes.total_commits == 1 ? "" : "s");
     if (!notes.compare_url.empty()) text += " (" + link(notes.compare_url, "compare") + ")";
+    auto pr_line = [](const shipped_pr& pr) {
+        return "\n• " + link(pr.url, "#" + std::to_string(pr.number)) + " " + escape(truncate(first_line(pr.title), 80)) +
+               " — " + escape(truncate(pr.author, 39)) + " — " + review_text(pr);
+    };
+    auto commit_line = [](const direct_commit& c) {
+        return "\n• :warning: `" + short_sha(c.sha) + "` " + escape(truncate(first_line(c.message), 80)) + " — " +
+               escape(truncate(c.author, 39)) + " — pushed without a PR";
+    };
+    // When the list must be cut, what needs attention (PRs not approved,
+    // commits without a PR) is listed first so the cut never hides it.
+    std::vector<std::string> lines;
+    const bool cut = notes.prs.size() + notes.direct_commits.size() > ctx.max_listed_prs;
+    for (const auto& pr : notes.prs)
+        if (!cut || pr.review != pr_review_status::approved) lines.push_back(pr_line(pr));
+    for (const auto& c : notes.direct_commits) lines.push_back(commit_line(c));
+    if (cut)
+        for (const auto& pr : notes.prs)
+            if (pr.review == pr_review_status::approved) lines.push_back(pr_line(pr));
     std::size_t listed = 0;
-    for (const auto& pr : notes.prs) {
-        if (listed >= ctx.max_listed_prs) break;
-        std::string line = "\n• " + link(pr.url, "#" + std::to_string(pr.number)) + " " +
-                           escape(truncate(first_line(pr.title), 80)) + " — " + escape(truncate(pr.author, 39)) + " — " +
-                           review_text(pr);
-        if (text.size() + line.size() > budget) break;
+    for (const auto& line : lines) {
+        if (listed >= ctx.max_listed_prs || text.size() + line.size() > budget) break;
         text += line;
         ++listed;
     }
-    std::size_t direct_listed = 0;
-    for (const auto& c : notes.direct_commits) {
-        if (listed + direct_listed >= ctx.max_listed_prs) break;
-        std::string line = "\n• :warning: `" + short_sha(c.sha) + "` " + escape(truncate(first_line(c.message), 80)) +
-                           " — " + escape(truncate(c.author, 39)) + " — pushed without a PR";
-        if (text.size() + line.size() > budget) break;
-        text += line;
-        ++direct_listed;
-    }
-    const std::size_t rest = notes.prs.size() + notes.direct_commits.size() - listed - direct_listed;
+    const std::size_t rest = lines.size() - listed;
     if (rest > 0)
         text += "\n…and " + std::to_string(rest) + " more — " +
                 (notes.compare_url.empty() ? std::string("see GitHub") : link(notes.compare_url, "full comparison"));

@@ -100,7 +100,7 @@ inline secrets test_secrets(const fakes::fake_slack& slack) {
     secrets s;
     s.slack_app_token = slack.opts().app_token;
     s.slack_bot_token = slack.opts().bot_token;
-    s.github_token = "ghp_testtokenforgithub0000000000000000";
+    s.github_token = "ghp_fake_harness_token_01";
     s.vercel_token = "vercel-test-token-0000000000";
     return s;
 }

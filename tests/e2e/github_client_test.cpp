@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 using fakes::fake_github;
 using fakes::gh_limit_mode;
 
-const std::string gh_token = "ghp_testtoken0000000000000000000000000000";
+const std::string gh_token = "ghp_fake_test_token_0001";
 
 using deploybot::testing::run_on;
 
@@ -80,7 +80,7 @@ TEST_CASE("github client: branch head with the mandatory headers") {
 }
 
 TEST_CASE("github client: bad token is 401 and the token never shows in the error") {
-    github_env env(100, "ghp_wrongtoken000000000000000000000000000");
+    github_env env(100, "ghp_fake_wrong_token_01");
     env.fake.set_branch("main", sha_n(1));
     auto r = run_on(env.ioc, env.client.get_branch_head("main"));
     REQUIRE(r.has_error());

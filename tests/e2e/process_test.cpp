@@ -111,14 +111,14 @@ std::string write_config(const std::string& dir, const std::string& slack_api_ur
 
 std::vector<std::string> token_env(const fake_slack& slack) {
     return {"SLACK_APP_TOKEN=" + slack.opts().app_token, "SLACK_BOT_TOKEN=" + slack.opts().bot_token,
-            "GITHUB_TOKEN=ghp_processtesttoken000000000000000000", "VERCEL_TOKEN=vercel-process-test-token",
+            "GITHUB_TOKEN=ghp_fake_process_token_01", "VERCEL_TOKEN=vercel-process-test-token",
             "ASAN_OPTIONS=detect_leaks=1", "PATH=/usr/bin:/bin"};
 }
 
 void check_no_tokens(const std::string& text, const fake_slack& slack) {
     CHECK(text.find(slack.opts().app_token) == std::string::npos);
     CHECK(text.find(slack.opts().bot_token) == std::string::npos);
-    CHECK(text.find("ghp_processtesttoken") == std::string::npos);
+    CHECK(text.find("ghp_fake_process_token") == std::string::npos);
     CHECK(text.find("vercel-process-test-token") == std::string::npos);
 }
 

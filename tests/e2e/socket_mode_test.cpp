@@ -61,7 +61,7 @@ struct fixture {
         for (const auto& line : logs.lines()) {
             CHECK(line.find(slack.opts().app_token) == std::string::npos);
             CHECK(line.find(slack.opts().bot_token) == std::string::npos);
-            CHECK(line.find("ghp_testtoken") == std::string::npos);
+            CHECK(line.find("ghp_fake_harness_token") == std::string::npos);
         }
         std::filesystem::remove_all(dir);
     }

@@ -82,7 +82,7 @@ enum class gh_limit_mode {
 class fake_github : public fake_server {
 public:
     struct options {
-        std::string token = "ghp_testtoken0000000000000000000000000000";
+        std::string token = "ghp_fake_test_token_0001";
         std::string owner = "acme";
         std::string repo = "shop-web";
         bool tls = false;

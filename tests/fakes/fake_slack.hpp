@@ -89,7 +89,7 @@ class fake_slack : public fake_server {
 public:
     struct options {
         bool tls = true;
-        std::string app_token = "xapp-1-A05QWERTY78-1-testapptoken";
+        std::string app_token = "xapp-fake-app-token-for-tests";
         std::string bot_token = "xoxb-1-testbottoken";
         std::string app_id = "A05QWERTY78";
         std::string team_id = "T0123ABCD45";

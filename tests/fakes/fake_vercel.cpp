@@ -149,6 +149,11 @@ void fake_vercel::fail_next(int count, int status, std::string code, std::string
     for (int i = 0; i < count; ++i) script_.push_back({status, code, message, use_err, false, 0});
 }
 
+void fake_vercel::fail_next_promote(int status, std::string code, std::string message) {
+    std::lock_guard lock(mutex_);
+    promote_error_ = scripted_error{status, std::move(code), std::move(message), false, false, 0};
+}
+
 void fake_vercel::set_rollback_v1_missing(bool missing) {
     std::lock_guard lock(mutex_);
     rollback_v1_missing_ = missing;
@@ -535,6 +540,8 @@ fake_response fake_vercel::route(const recorded_request& req) {
         // POST /v10/projects/{p}/promote/{id}
         if (post && seg.size() == 5 && ver == "v10" && seg[3] == "promote") {
             ++promote_calls_;
+            if (auto e = std::exchange(promote_error_, std::nullopt))
+                return error_response(e->status, e->code, e->message, e->use_err);
             auto* d = find(seg[4]);
             if (!d) return error_response(404, "not_found", "Deployment not found");
             if (d->target != "production")

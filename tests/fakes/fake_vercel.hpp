@@ -82,6 +82,8 @@ public:
     void rate_limit_next(int count, int reset_in_ms = 1000);   // 429 with X-RateLimit-* and error.limit
     // Next `count` requests answer `status` with `code`; use_err = {"err":{…}} shape.
     void fail_next(int count, int status, std::string code, std::string message, bool use_err = false);
+    // The next POST promote answers `status` with `code`/`message` (other calls are unaffected).
+    void fail_next_promote(int status, std::string code, std::string message);
     void set_rollback_v1_missing(bool missing);  // v1 rollback path answers 404 (client must use v9)
     void set_alias_array_form(bool array);       // GET /v4/aliases answers the 2025 array form
 
@@ -135,6 +137,7 @@ private:
     int build_gets_ = 1;
     std::string next_failing_alias_;
     std::vector<scripted_error> script_;
+    std::optional<scripted_error> promote_error_;
     bool rollback_v1_missing_ = false;
     bool alias_array_form_ = false;
     int promote_calls_ = 0;
