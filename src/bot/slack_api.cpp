@@ -200,7 +200,8 @@ asio::awaitable<slack_result<void>> slack_api::post_ephemeral(std::string channe
     auto p = impl_;
     message["channel"] = channel;
     message["user"] = user;
-    co_await p->pace(channel);
+    // Not paced per channel: an ephemeral is seen by one person (Tier 4);
+    // 429s are still honoured by call().
     auto r = co_await p->call("chat.postEphemeral", std::move(message), false);
     if (!r) co_return r.error();
     co_return slack_result<void>{};

@@ -159,6 +159,9 @@ public:
         // Resume: whatever state the active request was left in, continue it.
         if (auto active = store_.active()) {
             log::info("deploy", "resuming production deploy #{} in state {}", active->id, to_string(active->state));
+            // Stopped between recording the request and posting its message: post it now.
+            if (active->message_ts.empty() && active->state != request_state::promoting)
+                spawn(repost_checklist(active->id), "post checklist");
             execute(*active, resume_effects(*active));
             if (active->state != request_state::promoting) spawn(refresh(active->id, ""), "resume refresh");
         }
@@ -712,6 +715,26 @@ private:
 
     bool is_admin(std::string_view user) const { return has_role(ctx_.cfg.people, user, role::admin); }
 
+    // Posts the request's channel message and records its ts. Returns Slack's
+    // error code on failure ("" on success).
+    asio::awaitable<std::string> post_checklist(std::int64_t id) {
+        auto req = store_.load(id);
+        if (!req) co_return std::string("request not found");
+        auto body = blocks::to_json(render(*req));
+        body["channel"] = channel_of(*req);
+        body["unfurl_links"] = false;
+        body["unfurl_media"] = false;
+        auto posted = co_await ctx_.slack.post_message(std::move(body));
+        if (!posted) {
+            log::error("deploy", "#{}: posting the checklist failed: {}", id, posted.error().to_string());
+            co_return posted.error().code;
+        }
+        transition(id, message_posted{posted->channel, posted->ts}, "");
+        co_return std::string();
+    }
+
+    asio::awaitable<void> repost_checklist(std::int64_t id) { co_await post_checklist(id); }
+
     asio::awaitable<void> cmd_prod(slash_command cmd) {
         auto self = shared_from_this();
         if (auto p = check_permission(ctx_.cfg.people, cmd.user_id, action::request_deploy); !p.allowed) {
@@ -749,20 +772,11 @@ private:
             co_return;
         }
         // The message goes out at once (it is the team notification); evidence fills it in.
-        auto body = blocks::to_json(render(req));
-        body["channel"] = cmd.channel_id;
-        body["unfurl_links"] = false;
-        body["unfurl_media"] = false;
-        auto posted = co_await ctx_.slack.post_message(std::move(body));
-        if (!posted) {
-            log::error("deploy", "#{}: posting the checklist failed: {}", *id, posted.error().to_string());
+        if (auto err = co_await post_checklist(*id); !err.empty())
             co_await reply_ephemeral(ctx_, cmd,
-                                     plain("I could not post the checklist in this channel (" + posted.error().code +
+                                     plain("I could not post the checklist in this channel (" + err +
                                            "). Is deploybot invited to the channel? The request stays open; "
                                            "`/deploy cancel` to drop it."));
-        } else {
-            transition(*id, message_posted{posted->channel, posted->ts}, "");
-        }
         if (!ws.is_open)
             co_await reply_ephemeral(ctx_, cmd,
                                      plain(fmt::format("Outside the deploy window: production deploy #{} is scheduled "

@@ -3,6 +3,7 @@
 // and assert on what it sent (messages, updates, ephemerals, Vercel calls) and
 // what it stored (deploy_requests, audit rows).
 #include "bot_harness.hpp"
+#include "child_process.hpp"
 #include "commands/deploy_store.hpp"
 #include "fakes/fake_github.hpp"
 #include "fakes/fake_vercel.hpp"
@@ -69,72 +70,6 @@ std::chrono::system_clock::time_point utc(int y, unsigned mo, unsigned d, int h,
     return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
-// The real binary as a child process (from process_test.cpp), for SIGKILL.
-class child {
-public:
-    child(std::vector<std::string> args, std::vector<std::string> env) {
-        int fds[2];
-        REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
-        pid_ = fork();
-        REQUIRE(pid_ >= 0);
-        if (pid_ == 0) {
-            dup2(fds[1], 2);
-            std::vector<char*> argv, envp;
-            for (auto& a : args) argv.push_back(a.data());
-            argv.push_back(nullptr);
-            for (auto& e : env) envp.push_back(e.data());
-            envp.push_back(nullptr);
-            execve(argv[0], argv.data(), envp.data());
-            _exit(127);
-        }
-        close(fds[1]);
-        err_fd_ = fds[0];
-        reader_ = std::thread([this] {
-            char buf[4096];
-            while (true) {
-                ssize_t n = read(err_fd_, buf, sizeof buf);
-                if (n <= 0) break;
-                std::lock_guard lock(mutex_);
-                stderr_.append(buf, static_cast<std::size_t>(n));
-            }
-        });
-    }
-    ~child() {
-        if (pid_ > 0 && !exit_code_) {
-            kill(pid_, SIGKILL);
-            wait_exit(5s);
-        }
-        if (reader_.joinable()) reader_.join();
-        close(err_fd_);
-    }
-    std::string err() {
-        std::lock_guard lock(mutex_);
-        return stderr_;
-    }
-    void signal(int sig) { kill(pid_, sig); }
-    std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
-        const auto deadline = std::chrono::steady_clock::now() + timeout;
-        while (!exit_code_) {
-            int status = 0;
-            pid_t r = waitpid(pid_, &status, WNOHANG);
-            if (r == pid_) {
-                exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-                break;
-            }
-            if (std::chrono::steady_clock::now() > deadline) break;
-            poll(nullptr, 0, 20);
-        }
-        return exit_code_;
-    }
-
-private:
-    pid_t pid_ = -1;
-    int err_fd_ = -1;
-    std::thread reader_;
-    std::mutex mutex_;
-    std::string stderr_;
-    std::optional<int> exit_code_;
-};
 
 struct world {
     log_capture logs;
@@ -1058,4 +993,25 @@ TEST_CASE("deploy flow: a big batch is warned about and a long PR list is summar
     REQUIRE(m);
     CHECK(m->blocks.size() <= 50);
     w.complete_checklist();
+}
+
+TEST_CASE("deploy flow: a checklist message that could not be posted is posted on restart; nothing is lost") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.start();
+    w.slack.fail_next("chat.postMessage", 1, "not_in_channel");
+    w.command("prod", deployer);
+    REQUIRE(w.slack.wait_for_ephemeral(
+        [](const fakes::slack_ephemeral& e) { return has(all_text(e), "could not post the checklist") && has(all_text(e), "not_in_channel"); },
+        10s));
+    CHECK(w.top_level().empty());
+    w.restart();
+    // The recorded request's message goes out on start, and the checklist fills in.
+    auto m = w.slack.wait_for_message(
+        [](const fakes::slack_message& m) { return m.thread_ts.empty() && has(all_text(m), "Production deploy #1"); }, 10s);
+    REQUIRE(m);
+    w.ts = m->ts;
+    REQUIRE(w.wait_checklist_has("passed"));   // the evidence gathered before the restart is on it
+    CHECK(w.count_top_level("Production deploy #") == 1);
 }
