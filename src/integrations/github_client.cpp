@@ -178,8 +178,50 @@ api_error parse_github_error(int status, std::string_view body) {
     return e;
 }
 
+namespace {
+
+std::size_t cached_bytes(const std::string& url, const github_cached_get& e) {
+    return url.size() + e.etag.size() + e.body.size() + e.link.size();
+}
+
+}  // namespace
+
+github_etag_cache::github_etag_cache(std::size_t max_entries, std::size_t max_bytes)
+    : max_entries_(max_entries), max_bytes_(max_bytes) {}
+
+std::optional<github_cached_get> github_etag_cache::find(const std::string& url) {
+    auto it = index_.find(url);
+    if (it == index_.end()) return std::nullopt;
+    order_.splice(order_.begin(), order_, it->second);
+    return it->second->second;
+}
+
+void github_etag_cache::store(const std::string& url, github_cached_get entry) {
+    if (auto it = index_.find(url); it != index_.end()) {
+        bytes_ -= cached_bytes(url, it->second->second);
+        order_.erase(it->second);
+        index_.erase(it);
+    }
+    const auto size = cached_bytes(url, entry);
+    if (max_entries_ == 0 || size > max_bytes_) return;
+    order_.emplace_front(url, std::move(entry));
+    index_[url] = order_.begin();
+    bytes_ += size;
+    evict_to_fit();
+}
+
+void github_etag_cache::evict_to_fit() {
+    while (!order_.empty() && (order_.size() > max_entries_ || bytes_ > max_bytes_)) {
+        auto& [url, e] = order_.back();
+        bytes_ -= cached_bytes(url, e);
+        index_.erase(url);
+        order_.pop_back();
+    }
+}
+
 github_client::github_client(http_client& http, config::github_t cfg, std::string token, github_client_options opts)
-    : http_(http), cfg_(std::move(cfg)), token_(std::move(token)), opts_(std::move(opts)) {
+    : http_(http), cfg_(std::move(cfg)), token_(std::move(token)), opts_(std::move(opts)),
+      etag_cache_(opts_.etag_cache_entries, opts_.etag_cache_bytes) {
     while (!cfg_.api_url.empty() && cfg_.api_url.back() == '/') cfg_.api_url.pop_back();
     if (opts_.user_agent.empty()) opts_.user_agent = std::string("deploybot/") + DEPLOYBOT_VERSION;
     if (opts_.per_page <= 0 || opts_.per_page > 100) opts_.per_page = 100;
@@ -214,6 +256,10 @@ asio::awaitable<api_result<http_response>> github_client::send(std::string metho
             req.headers.push_back({"Content-Type", "application/json"});
             req.body = body;
         }
+        // A copy, not a reference: another coroutine may evict the entry while we wait.
+        std::optional<github_cached_get> cached;
+        if (idempotent) cached = etag_cache_.find(url);
+        if (cached) req.headers.push_back({"If-None-Match", cached->etag});
         auto r = co_await http_.request(std::move(req));
         milliseconds wait{0};
         if (!r) {
@@ -231,6 +277,18 @@ asio::awaitable<api_result<http_response>> github_client::send(std::string metho
                 if (!url.empty() && url.front() == '/') url = own_origin + url;
                 --attempt;
                 continue;
+            }
+            if (resp.status == 304 && cached) {
+                // Unchanged since our copy, and free of rate-limit cost: replay it as the 200 it was.
+                resp.status = 200;
+                resp.body = std::move(cached->body);
+                if (resp.header("Link").empty() && !cached->link.empty())
+                    resp.headers.push_back({"Link", std::move(cached->link)});
+                co_return std::move(resp);
+            }
+            if (idempotent && resp.status == 200) {
+                if (auto etag = resp.header("ETag"); !etag.empty())
+                    etag_cache_.store(url, github_cached_get{std::move(etag), resp.body, resp.header("Link")});
             }
             if ((resp.status >= 200 && resp.status < 300) || resp.status == 304) co_return std::move(resp);
             github_limit_signals sig;

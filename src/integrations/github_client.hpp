@@ -9,8 +9,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <optional>
 #include <string>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace deploybot {
@@ -101,6 +104,37 @@ struct github_client_options {
     int max_pages = 20;                           // bound on any Link-following loop
     std::string user_agent;                       // empty = "deploybot/<version>"
     std::function<std::int64_t()> now_ms;         // wall clock (epoch ms); empty = system clock
+    // Conditional GETs (github.md §1): bounds of the per-client ETag cache; 0 entries disables it.
+    std::size_t etag_cache_entries = 256;
+    std::size_t etag_cache_bytes = 16 << 20;      // total cached body bytes
+};
+
+// Last successful GET of one URL, replayed when GitHub answers 304.
+struct github_cached_get {
+    std::string etag;
+    std::string body;
+    std::string link;   // Link header: pagination must work from a 304 too
+};
+
+// Bounded LRU of URL → last 200 GET with an ETag. Belongs to one client, hence
+// one token (ETags are tied to the token that obtained them).
+class github_etag_cache {
+public:
+    github_etag_cache(std::size_t max_entries, std::size_t max_bytes);
+
+    std::optional<github_cached_get> find(const std::string& url);   // refreshes recency
+    void store(const std::string& url, github_cached_get entry);
+    std::size_t size() const { return order_.size(); }
+
+private:
+    using entry_list = std::list<std::pair<std::string, github_cached_get>>;
+    void evict_to_fit();
+
+    std::size_t max_entries_;
+    std::size_t max_bytes_;
+    std::size_t bytes_ = 0;
+    entry_list order_;   // most recent first
+    std::unordered_map<std::string, entry_list::iterator> index_;
 };
 
 class github_client {
@@ -133,6 +167,7 @@ private:
     config::github_t cfg_;
     std::string token_;
     github_client_options opts_;
+    github_etag_cache etag_cache_;
 };
 
 // Pure helpers (exposed for tests).

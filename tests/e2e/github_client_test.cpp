@@ -328,3 +328,198 @@ TEST_CASE("github client: a rate-limited POST is not retried") {
     CHECK(env.fake.requests().size() == 1);
     CHECK(env.fake.issues().empty());
 }
+
+TEST_CASE("github fake: ETag on 200 GETs, 304 on a matching If-None-Match without spending the limit") {
+    github_env env;
+    env.fake.set_branch("main", sha_n(1));
+    http_request get;
+    get.url = env.fake.base_url() + "/repos/acme/shop-web/branches/main";
+    get.headers = {{"Authorization", "Bearer " + gh_token}, {"User-Agent", "t"}};
+    auto first = run_on(env.ioc, env.http.request(get));
+    REQUIRE(first.has_value());
+    CHECK(first->status == 200);
+    const auto etag = first->header("ETag");
+    REQUIRE(etag.size() == 18);   // 16 hex digits, quoted
+    CHECK(etag.front() == '"');
+    CHECK(etag.back() == '"');
+    CHECK(first->header("x-ratelimit-remaining") == "4999");
+
+    auto cond = get;
+    cond.headers.push_back({"If-None-Match", etag});
+    auto second = run_on(env.ioc, env.http.request(cond));
+    REQUIRE(second.has_value());
+    CHECK(second->status == 304);
+    CHECK(second->body.empty());
+    CHECK(second->header("ETag") == etag);
+    CHECK(second->header("x-ratelimit-remaining") == "4999");
+    CHECK(second->header("x-ratelimit-limit") == "5000");
+    CHECK(env.fake.not_modified_count() == 1);
+
+    // Weak comparison and lists, as RFC 9110 asks for If-None-Match.
+    auto weak = get;
+    weak.headers.push_back({"If-None-Match", "\"0000000000000000\", W/" + etag});
+    auto third = run_on(env.ioc, env.http.request(weak));
+    REQUIRE(third.has_value());
+    CHECK(third->status == 304);
+    CHECK(env.fake.not_modified_count() == 2);
+
+    // New data, new ETag: the old validator gets the full body and costs one request.
+    env.fake.set_branch("main", sha_n(2));
+    auto changed = run_on(env.ioc, env.http.request(cond));
+    REQUIRE(changed.has_value());
+    CHECK(changed->status == 200);
+    CHECK(changed->body.find(sha_n(2)) != std::string::npos);
+    CHECK(changed->header("ETag") != etag);
+    CHECK(changed->header("x-ratelimit-remaining") == "4998");
+    CHECK(env.fake.not_modified_count() == 2);
+    CHECK(env.fake.rate_limit_remaining() == 4998);
+}
+
+TEST_CASE("github client: a repeated check-runs call is a free 304 replayed from the cache") {
+    github_env env;
+    const auto sha = sha_n(20);
+    env.fake.set_check_run(sha, {.id = 100, .name = "build", .status = "in_progress", .conclusion = ""});
+    auto first = run_on(env.ioc, env.client.list_check_runs(sha));
+    REQUIRE(first.has_value());
+    REQUIRE(first->size() == 1);
+    CHECK((*first)[0].status == "in_progress");
+    const auto remaining = env.fake.rate_limit_remaining();
+    CHECK(remaining == 4999);
+    CHECK(env.fake.requests()[0].header("If-None-Match").empty());
+
+    env.fake.clear_requests();
+    auto second = run_on(env.ioc, env.client.list_check_runs(sha));
+    REQUIRE(second.has_value());
+    REQUIRE(second->size() == 1);
+    CHECK((*second)[0].id == 100);
+    CHECK((*second)[0].name == "build");
+    CHECK((*second)[0].status == "in_progress");
+    CHECK((*second)[0].html_url == (*first)[0].html_url);
+    CHECK(env.fake.not_modified_count() == 1);
+    CHECK(env.fake.rate_limit_remaining() == remaining);
+    auto reqs = env.fake.requests();
+    REQUIRE(reqs.size() == 1);
+    const auto etag = reqs[0].header("If-None-Match");
+    CHECK(etag.size() == 18);
+
+    // The run completes: the cached ETag no longer matches, the new data comes back.
+    env.fake.set_check_run(sha, {.id = 100, .name = "build", .status = "completed", .conclusion = "failure"});
+    env.fake.set_check_run(sha, {.id = 101, .name = "e2e"});
+    env.fake.clear_requests();
+    auto third = run_on(env.ioc, env.client.list_check_runs(sha));
+    REQUIRE(third.has_value());
+    REQUIRE(third->size() == 2);
+    CHECK((*third)[0].conclusion == "failure");
+    CHECK((*third)[1].name == "e2e");
+    CHECK(env.fake.not_modified_count() == 1);
+    CHECK(env.fake.rate_limit_remaining() == remaining - 1);
+    REQUIRE(env.fake.requests().size() == 1);
+    CHECK(env.fake.requests()[0].header("If-None-Match") == etag);
+
+    // And the fresh ETag is the one sent next time.
+    env.fake.clear_requests();
+    auto fourth = run_on(env.ioc, env.client.list_check_runs(sha));
+    REQUIRE(fourth.has_value());
+    REQUIRE(fourth->size() == 2);
+    CHECK((*fourth)[0].conclusion == "failure");
+    CHECK(env.fake.not_modified_count() == 2);
+    REQUIRE(env.fake.requests().size() == 1);
+    CHECK(env.fake.requests()[0].header("If-None-Match") != etag);
+    CHECK(env.fake.rate_limit_remaining() == remaining - 1);
+}
+
+TEST_CASE("github client: pagination over cached pages uses the cached Link header") {
+    github_env env(2);
+    const auto sha = sha_n(21);
+    for (int i = 0; i < 5; ++i) env.fake.set_check_run(sha, {.id = 300 + i, .name = "job-" + std::to_string(i)});
+    env.fake.add_status(sha, {"ci/lint", "success", "ok", "https://ci/1"});
+    env.fake.add_status(sha, {"ci/test", "success", "ok", "https://ci/2"});
+    env.fake.add_status(sha, {"Vercel", "pending", "Building", "https://vercel/1"});
+    auto first = run_on(env.ioc, env.client.list_check_runs(sha));
+    REQUIRE(first.has_value());
+    REQUIRE(first->size() == 5);
+    auto status1 = run_on(env.ioc, env.client.get_combined_status(sha));
+    REQUIRE(status1.has_value());
+    REQUIRE(status1->statuses.size() == 3);
+    const auto remaining = env.fake.rate_limit_remaining();
+    CHECK(remaining == 5000 - 5);
+
+    env.fake.clear_requests();
+    auto second = run_on(env.ioc, env.client.list_check_runs(sha));
+    REQUIRE(second.has_value());
+    REQUIRE(second->size() == 5);
+    for (int i = 0; i < 5; ++i) {
+        CHECK((*second)[i].id == 300 + i);
+        CHECK((*second)[i].name == "job-" + std::to_string(i));
+    }
+    auto status2 = run_on(env.ioc, env.client.get_combined_status(sha));
+    REQUIRE(status2.has_value());
+    CHECK(status2->state == "pending");
+    CHECK(status2->total_count == 3);
+    REQUIRE(status2->statuses.size() == 3);
+    CHECK(status2->statuses[2].context == status1->statuses[2].context);
+
+    // Every page was asked for conditionally (the fake's 304 has no Link) and cost nothing.
+    auto reqs = env.fake.requests();
+    REQUIRE(reqs.size() == 5);
+    for (auto& q : reqs) CHECK_FALSE(q.header("If-None-Match").empty());
+    CHECK(reqs[2].query_param("page") == "3");
+    CHECK(env.fake.not_modified_count() == 5);
+    CHECK(env.fake.rate_limit_remaining() == remaining);
+
+    // A change on page 3 only: pages 1–2 replay, page 3 is fresh.
+    env.fake.set_check_run(sha, {.id = 304, .name = "job-4", .conclusion = "failure"});
+    auto third = run_on(env.ioc, env.client.list_check_runs(sha));
+    REQUIRE(third.has_value());
+    REQUIRE(third->size() == 5);
+    CHECK((*third)[0].conclusion == "success");
+    CHECK((*third)[4].conclusion == "failure");
+    CHECK(env.fake.not_modified_count() == 7);
+    CHECK(env.fake.rate_limit_remaining() == remaining - 1);
+}
+
+TEST_CASE("github client: errors and non-GETs are never cached") {
+    github_env env;
+    auto missing = run_on(env.ioc, env.client.get_branch_head("nope"));
+    REQUIRE(missing.has_error());
+    auto again = run_on(env.ioc, env.client.get_branch_head("nope"));
+    REQUIRE(again.has_error());
+    CHECK(again.error().code == "not_found");
+    REQUIRE(run_on(env.ioc, env.client.create_issue("t", "b", {})).has_value());
+    REQUIRE(run_on(env.ioc, env.client.create_issue("t", "b", {})).has_value());
+    auto reqs = env.fake.requests();
+    REQUIRE(reqs.size() == 4);
+    for (auto& q : reqs) CHECK(q.header("If-None-Match").empty());
+    CHECK(env.fake.issues().size() == 2);
+    CHECK(env.fake.not_modified_count() == 0);
+}
+
+TEST_CASE("github etag cache: LRU bounded by entries and bytes") {
+    github_etag_cache cache(2, 100);
+    cache.store("a", {"\"1\"", "aaaa", ""});
+    cache.store("b", {"\"2\"", "bbbb", ""});
+    REQUIRE(cache.find("a").has_value());   // a is now the most recent
+    cache.store("c", {"\"3\"", "cccc", ""});
+    CHECK(cache.size() == 2);
+    CHECK_FALSE(cache.find("b").has_value());
+    REQUIRE(cache.find("a").has_value());
+    CHECK(cache.find("a")->body == "aaaa");
+    CHECK(cache.find("c")->etag == "\"3\"");
+
+    // Replacing keeps one entry per URL.
+    cache.store("c", {"\"4\"", "cc", "<x>; rel=\"next\""});
+    CHECK(cache.size() == 2);
+    CHECK(cache.find("c")->etag == "\"4\"");
+    CHECK(cache.find("c")->link == "<x>; rel=\"next\"");
+
+    // Too big for the byte budget: not stored, and evicts older entries when it fits only alone.
+    cache.store("big", {"\"5\"", std::string(200, 'x'), ""});
+    CHECK_FALSE(cache.find("big").has_value());
+    cache.store("d", {"\"6\"", std::string(90, 'x'), ""});
+    CHECK(cache.find("d").has_value());
+    CHECK(cache.size() == 1);
+
+    github_etag_cache off(0, 100);
+    off.store("a", {"\"1\"", "a", ""});
+    CHECK(off.size() == 0);
+}

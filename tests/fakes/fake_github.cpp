@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <set>
 
 namespace deploybot::fakes {
@@ -106,6 +107,41 @@ json::object pull_json(const gh_pull& p, const std::string& html_base) {
                         {"html_url", html_base + "/pull/" + std::to_string(p.number)}};
 }
 
+// Strong ETag over everything a 200 GET carries that varies: the body and the
+// Link header (two pages with equal bodies must not share a validator).
+std::string make_etag(const fake_response& r) {
+    std::uint64_t h = 14695981039346656037ull;   // FNV-1a 64
+    auto mix = [&](std::string_view s) {
+        for (unsigned char c : s) {
+            h ^= c;
+            h *= 1099511628211ull;
+        }
+    };
+    mix(r.body);
+    for (auto& hd : r.headers)
+        if (hd.name == "Link") mix("\nLink:" + hd.value);
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return "\"" + std::string(buf) + "\"";
+}
+
+// RFC 9110 weak comparison: W/ prefixes are ignored; "*" matches anything.
+bool if_none_match_hits(std::string_view header, std::string_view etag) {
+    auto strip_weak = [](std::string_view t) { return t.rfind("W/", 0) == 0 ? t.substr(2) : t; };
+    etag = strip_weak(etag);
+    std::size_t p = 0;
+    while (p < header.size()) {
+        auto comma = header.find(',', p);
+        auto item = header.substr(p, comma == std::string_view::npos ? std::string_view::npos : comma - p);
+        while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+        while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+        if (item == "*" || (!item.empty() && strip_weak(item) == etag)) return true;
+        if (comma == std::string_view::npos) break;
+        p = comma + 1;
+    }
+    return false;
+}
+
 bool ends_with(const std::string& s, std::string_view suffix) {
     return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -175,6 +211,16 @@ void fake_github::script_limit(int count, gh_limit_mode mode, int status, int re
     for (int i = 0; i < count; ++i) script_.push_back({mode, status, retry_after_s, reset_in_s});
 }
 
+int fake_github::not_modified_count() const {
+    std::lock_guard lock(mutex_);
+    return not_modified_;
+}
+
+std::int64_t fake_github::rate_limit_remaining() const {
+    std::lock_guard lock(mutex_);
+    return std::max<std::int64_t>(0, remaining_);
+}
+
 std::string fake_github::resolve_ref(const std::string& ref) const {
     if (auto it = branches_.find(ref); it != branches_.end()) return it->second;
     return ref;
@@ -225,7 +271,20 @@ fake_response fake_github::handle(const recorded_request& req) {
         } else {
             if (remaining_ == 0) remaining_ = 5000;   // the window reset after a primary-limit script
             resp = route(req);
-            --remaining_;
+            const auto inm = req.header("If-None-Match");
+            if (req.method == "GET" && resp.status == 200) {
+                auto etag = make_etag(resp);
+                if (!inm.empty() && if_none_match_hits(inm, etag)) {
+                    // An authorized 304 does not count against the primary limit (github.md §1).
+                    resp = fake_response{304, {{"ETag", etag}}, {}};
+                    ++not_modified_;
+                } else {
+                    resp.headers.push_back({"ETag", etag});
+                    --remaining_;
+                }
+            } else {
+                --remaining_;
+            }
         }
     }
     bool has_reset = false;

@@ -107,6 +107,11 @@ public:
     // Next `count` requests answer `status` (403/429) per `mode`.
     void script_limit(int count, gh_limit_mode mode, int status = 429, int retry_after_s = 1, int reset_in_s = 1);
 
+    // GETs answered 304 because If-None-Match matched the current ETag.
+    int not_modified_count() const;
+    // x-ratelimit-remaining as the next response would report it.
+    std::int64_t rate_limit_remaining() const;
+
 protected:
     fake_response handle(const recorded_request& req) override;
 
@@ -135,6 +140,7 @@ private:
     std::vector<scripted> script_;
     std::int64_t next_id_ = 5550001;
     std::int64_t remaining_ = 5000;
+    int not_modified_ = 0;
 };
 
 }  // namespace deploybot::fakes

@@ -10,6 +10,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <deque>
 #include <random>
@@ -111,6 +112,7 @@ struct fake_slack::state {
         int uses = 0;
         std::string channel, user, message_ts;
         bool from_command = false;
+        clock_type::time_point issued = clock_type::now();
     };
     struct bucket {
         double tokens = 0;
@@ -132,6 +134,8 @@ struct fake_slack::state {
     std::map<std::string, response_url_rec> response_urls;
     std::map<std::string, std::pair<clock_type::time_point, bool>> triggers;   // issued, used
     std::map<std::string, bucket> buckets;
+    std::map<std::string, bucket> tier_buckets;   // method → bucket
+    std::vector<slack_view_response> view_responses;
     std::vector<slack_envelope> envelopes;
     std::vector<slack_ack> acks;
     std::int64_t last_ts_us = 0;
@@ -177,6 +181,29 @@ struct fake_slack::state {
         for (auto& m : messages)
             if (m.channel == channel && m.ts == ts && !m.deleted) return &m;
         return nullptr;
+    }
+    slack_view* find_view(const std::string& id) {
+        for (auto& v : views)
+            if (v.id == id) return &v;
+        return nullptr;
+    }
+    // What Slack does to the modal stack for a view_submission ack (reference §2.3).
+    void apply_view_response(slack_view_response& r) {
+        slack_view* submitted = find_view(r.view_id);
+        if (!submitted) return;
+        if (r.action.empty()) {
+            submitted->closed = true;
+        } else if (r.action == "update" && !r.view.empty()) {
+            submitted->view = r.view;
+        } else if (r.action == "push" && !r.view.empty()) {
+            r.pushed_view_id = "V0MODAL" + std::to_string(++view_counter);
+            views.push_back({r.pushed_view_id, {}, r.view, r.view_id});   // invalidates `submitted`
+        } else if (r.action == "clear") {
+            for (std::string id = r.view_id; auto* v = find_view(id);) {
+                v->closed = true;
+                id = v->previous_view_id;
+            }
+        }
     }
     session_rec* find_session(ws_session_id id) {
         auto it = sessions.find(id);
@@ -226,6 +253,7 @@ json::object message_json(const slack_message& m, const std::string& app_id, con
     }
     o["blocks"] = m.blocks;
     if (!m.thread_ts.empty()) o["thread_ts"] = m.thread_ts;
+    if (m.reply_broadcast) o["subtype"] = "thread_broadcast";
     return o;
 }
 
@@ -249,7 +277,8 @@ fake_response fake_slack::handle(const recorded_request& req) {
                 boost::system::error_code ec;
                 json::value body = json::parse(req.body, ec);
                 if (!ec) post.body = body;
-                if (rec.uses > opts_.response_url_uses) {
+                if (rec.uses > opts_.response_url_uses ||
+                    clock_type::now() - rec.issued >= opts_.response_url_ttl) {
                     out = api_error("expired_url");
                 } else if (ec || !body.is_object()) {
                     out = api_error("invalid_payload");
@@ -333,6 +362,33 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
     std::string header_token = auth.starts_with("Bearer ") ? auth.substr(7) : std::string{};
     std::string body_token = is_json ? std::string{} : str_of(args, "token");
 
+    // Per-method tier limit (reference §4): a token bucket refilled at
+    // tier_per_window per tier_window; 429 carries the wait for one token.
+    auto throttle = [&]() -> std::optional<fake_response> {
+        if (!opts_.enforce_tiers) return std::nullopt;
+        auto tier = opts_.method_tiers.find(method);
+        if (tier == opts_.method_tiers.end()) return std::nullopt;
+        auto per = opts_.tier_per_window.find(tier->second);
+        if (per == opts_.tier_per_window.end() || per->second <= 0) return std::nullopt;
+        double capacity = per->second + opts_.tier_burst;
+        double ms_per_token = static_cast<double>(opts_.tier_window.count()) / per->second;
+        auto& b = st.tier_buckets[method];
+        auto now = clock_type::now();
+        if (b.last == clock_type::time_point{}) {
+            b.tokens = capacity;
+        } else {
+            double elapsed = std::chrono::duration<double, std::milli>(now - b.last).count();
+            b.tokens = std::min(capacity, b.tokens + elapsed / ms_per_token);
+        }
+        b.last = now;
+        if (b.tokens >= 1.0) {
+            b.tokens -= 1.0;
+            return std::nullopt;
+        }
+        double wait_ms = (1.0 - b.tokens) * ms_per_token;
+        return rate_limited(std::max(1, static_cast<int>(std::ceil(wait_ms / 1000.0))));
+    };
+
     auto ok = [&](json::object body) {
         body["ok"] = true;
         if (missing_charset) {
@@ -347,6 +403,7 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
         if (req.method != "POST") return api_error("insecure_request");
         if (header_token.empty()) return api_error("not_authed");
         if (header_token != opts_.app_token) return api_error("invalid_auth");
+        if (auto limited = throttle()) return *limited;
         std::string ticket = st.uuid();
         st.tickets[ticket] = false;
         return ok({{"url", ws_base_url() + "/link/?ticket=" + ticket + "&app_id=" + opts_.app_id}});
@@ -355,6 +412,7 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
     std::string token = !header_token.empty() ? header_token : body_token;
     if (token.empty()) return api_error("not_authed");
     if (token != opts_.bot_token) return api_error("invalid_auth");
+    if (auto limited = throttle()) return *limited;
 
     if (method == "auth.test") {
         return ok({{"url", "https://" + opts_.team_domain + ".slack.com/"},
@@ -395,8 +453,11 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
     std::string channel = str_of(args, "channel");
     auto member = std::find(opts_.member_channels.begin(), opts_.member_channels.end(), channel) !=
                   opts_.member_channels.end();
-    auto known_channel = member || std::find(opts_.other_channels.begin(), opts_.other_channels.end(), channel) !=
-                                       opts_.other_channels.end();
+    auto archived = std::find(opts_.archived_channels.begin(), opts_.archived_channels.end(), channel) !=
+                    opts_.archived_channels.end();
+    auto known_channel = member || archived ||
+                         std::find(opts_.other_channels.begin(), opts_.other_channels.end(), channel) !=
+                             opts_.other_channels.end();
 
     // Blocks: a JSON array, or a JSON string (form bodies).
     bool has_blocks_key = args.contains("blocks");
@@ -431,6 +492,7 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
 
     if (method == "chat.postMessage" || method == "chat.postEphemeral") {
         if (!known_channel) return api_error("channel_not_found");
+        if (archived) return api_error("is_archived");
         if (!member) return api_error("not_in_channel");
         if (text.empty() && blocks.empty()) return api_error("no_text");
         if (auto bad = check_blocks()) return *bad;
@@ -461,6 +523,7 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
         b.tokens -= 1.0;
         slack_message m{channel, st.next_ts(), text, blocks, thread_ts, opts_.bot_user_id, opts_.bot_id,
                         "chat.postMessage"};
+        m.reply_broadcast = !thread_ts.empty() && truthy(args, "reply_broadcast");
         st.messages.push_back(m);
         st.history[{channel, m.ts}].push_back(m);
         return ok({{"channel", channel}, {"ts", m.ts}, {"message", message_json(m, opts_.app_id, opts_.team_id)}});
@@ -469,6 +532,7 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
     // chat.update
     std::string ts = str_of(args, "ts");
     if (!known_channel) return api_error("channel_not_found");
+    if (archived) return api_error("is_archived");
     slack_message* m = st.find_message(channel, ts);
     if (!m) return api_error("message_not_found");
     if (m->bot_id != opts_.bot_id) return api_error("cant_update_message");
@@ -638,6 +702,20 @@ void fake_slack::on_ws_message(ws_session_id id, const std::string& text) {
                         st.ephemerals.push_back(slack_ephemeral{channel, str_of(*payload, "user_id"), reply_text,
                                                                 reply_blocks, st.next_ts(), {}, "ack"});
                     }
+                }
+                if (first_ack && !ack.late && env->type == "interactive" && payload &&
+                    str_of(*payload, "type") == "view_submission") {
+                    slack_view_response r;
+                    r.envelope_id = envelope_id;
+                    if (auto* v = payload->if_contains("view"); v && v->is_object())
+                        r.view_id = str_of(v->as_object(), "id");
+                    if (ack.payload) {
+                        r.action = str_of(*ack.payload, "response_action");
+                        if (auto* e = ack.payload->if_contains("errors"); e && e->is_object()) r.errors = e->as_object();
+                        if (auto* v = ack.payload->if_contains("view"); v && v->is_object()) r.view = v->as_object();
+                    }
+                    st.apply_view_response(r);
+                    st.view_responses.push_back(std::move(r));
                 }
             }
             st.acks.push_back(std::move(ack));
@@ -833,6 +911,47 @@ std::string fake_slack::send_block_action(std::string user, std::string channel,
                               {"type", "interactive"},
                               {"accepts_response_payload", false},
                               {"payload", payload},
+                              {"retry_attempt", 0},
+                              {"retry_reason", ""}};
+        id = deliver_locked(std::move(envelope), session);
+    }
+    notify_changed();
+    return id;
+}
+
+std::string fake_slack::send_view_submission(std::string user, std::string view_id, json::object values,
+                                             ws_session_id session) {
+    std::string id;
+    {
+        std::lock_guard lock(mutex_);
+        auto& st = *st_;
+        json::object view;
+        if (auto* v = st.find_view(view_id)) view = v->view;
+        view["id"] = view_id;
+        view["team_id"] = opts_.team_id;
+        if (!view.contains("type")) view["type"] = "modal";
+        if (!view.contains("callback_id")) view["callback_id"] = "";
+        if (!view.contains("private_metadata")) view["private_metadata"] = "";
+        view["state"] = json::object{{"values", std::move(values)}};
+        view["hash"] = std::to_string(++st.counter) + "." + st.alnum(8);
+        view["app_id"] = opts_.app_id;
+        view["bot_id"] = opts_.bot_id;
+        json::object payload{
+            {"type", "view_submission"},
+            {"team", json::object{{"id", opts_.team_id}, {"domain", opts_.team_domain}}},
+            {"user", json::object{{"id", user}, {"username", "user-" + user}, {"name", "user-" + user},
+                                  {"team_id", opts_.team_id}}},
+            {"api_app_id", opts_.app_id},
+            {"token", "Zx9LqTmW4pVb2KcR8nYs5HdE"},
+            {"trigger_id", st.issue_trigger()},
+            {"view", std::move(view)},
+            {"response_urls", json::array{}},
+            {"enterprise", nullptr},
+            {"is_enterprise_install", false}};
+        json::object envelope{{"envelope_id", st.uuid()},
+                              {"type", "interactive"},
+                              {"accepts_response_payload", true},
+                              {"payload", std::move(payload)},
                               {"retry_attempt", 0},
                               {"retry_reason", ""}};
         id = deliver_locked(std::move(envelope), session);
@@ -1052,6 +1171,19 @@ std::vector<slack_ephemeral> fake_slack::ephemerals() const {
 std::vector<slack_view> fake_slack::views() const {
     std::lock_guard lock(mutex_);
     return st_->views;
+}
+
+std::vector<slack_view_response> fake_slack::view_responses() const {
+    std::lock_guard lock(mutex_);
+    return st_->view_responses;
+}
+
+std::vector<slack_message> fake_slack::channel_timeline(const std::string& channel) const {
+    std::lock_guard lock(mutex_);
+    std::vector<slack_message> out;
+    for (const auto& m : st_->messages)
+        if (m.channel == channel && !m.deleted && (m.thread_ts.empty() || m.reply_broadcast)) out.push_back(m);
+    return out;
 }
 
 std::vector<slack_response_url_post> fake_slack::response_url_posts() const {

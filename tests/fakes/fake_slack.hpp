@@ -27,6 +27,7 @@ struct slack_message {
     std::string bot_id;             // "" for messages seeded as a human
     std::string source;             // "chat.postMessage", "chat.update", "response_url", "ack", "seed"
     bool deleted = false;
+    bool reply_broadcast = false;   // thread reply also shown in the channel (subtype thread_broadcast)
 };
 
 struct slack_ephemeral {
@@ -75,7 +76,19 @@ struct slack_session {
 struct slack_view {
     std::string id;
     std::string trigger_id;
-    json::object view;
+    json::object view;                      // current content (response_action "update" replaces it)
+    std::string previous_view_id;           // set for views pushed by response_action "push"
+    bool closed = false;                    // submitted and closed, or cleared
+};
+
+// What the ack of a view_submission asked for (reference §2.3).
+struct slack_view_response {
+    std::string envelope_id;
+    std::string view_id;                    // the submitted view
+    std::string action;                     // "" (close), "errors", "update", "push", "clear", or as sent
+    json::object errors;                    // response_action "errors"
+    json::object view;                      // response_action "update"/"push"
+    std::string pushed_view_id;             // id given to the pushed view
 };
 
 struct slack_response_url_post {
@@ -116,6 +129,20 @@ public:
                                                                      std::chrono::milliseconds(60000),
                                                                      std::chrono::milliseconds(300000)};
         int response_url_uses = 5;
+        std::chrono::milliseconds response_url_ttl{30 * 60 * 1000};   // then "expired_url"
+        // Channels that exist but are archived: chat.* answers "is_archived".
+        std::vector<std::string> archived_channels = {};
+        // Per-method tier limiter (reference §4). Off by default: the bot's
+        // suites reconnect (Tier 1 apps.connections.open) several times a minute.
+        bool enforce_tiers = false;
+        std::map<std::string, int> method_tiers = {{"apps.connections.open", 1},
+                                                   {"chat.update", 3},
+                                                   {"chat.postEphemeral", 4},
+                                                   {"views.open", 4}};
+        // Calls per tier_window for tiers 1..4; a bucket holds tier_burst more than that.
+        std::map<int, int> tier_per_window = {{1, 1}, {2, 20}, {3, 50}, {4, 100}};
+        int tier_burst = 0;
+        std::chrono::milliseconds tier_window{60000};
     };
 
     // The constructor binds and starts the server (no start() call needed).
@@ -148,6 +175,11 @@ public:
     std::string send_envelope(json::object envelope, ws_session_id session = 0);
     void send_raw(ws_session_id session, std::string text);
     void send_binary(ws_session_id session, std::string data);
+    // A view_submission for a view opened through views.open; values is
+    // view.state.values ({block_id: {action_id: {type, value}}}). The ack's
+    // response_action is recorded in view_responses() and applied to views().
+    std::string send_view_submission(std::string user, std::string view_id, json::object values,
+                                     ws_session_id session = 0);
     // Same envelope_id again (retry_attempt+1, retry_reason "timeout").
     bool redeliver(const std::string& envelope_id, ws_session_id session = 0);
 
@@ -179,6 +211,9 @@ public:
     std::vector<slack_message> update_history(const std::string& channel, const std::string& ts) const;
     std::vector<slack_ephemeral> ephemerals() const;
     std::vector<slack_view> views() const;
+    std::vector<slack_view_response> view_responses() const;
+    // What a user sees in the channel: top-level messages plus broadcast replies.
+    std::vector<slack_message> channel_timeline(const std::string& channel) const;
     std::vector<slack_response_url_post> response_url_posts() const;
     std::optional<slack_message> wait_for_message(const std::function<bool(const slack_message&)>& pred,
                                                   std::chrono::milliseconds timeout);
