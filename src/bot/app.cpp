@@ -7,6 +7,7 @@
 #include "bot/permissions.hpp"
 #include "bot/router.hpp"
 #include "bot/slack_api.hpp"
+#include "bot/spawn.hpp"
 #include "bot/store.hpp"
 #include "commands/bot_context.hpp"
 #include "commands/deploy_commands.hpp"
@@ -58,25 +59,7 @@ struct app::impl {
 
     template <class Coro>
     void spawn(Coro&& coro, std::string what) {
-        asio::co_spawn(ioc_, std::forward<Coro>(coro), [what = std::move(what)](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log::error("router", "{} failed: {}", what, ex.what());
-            }
-        });
-    }
-
-    void audit(std::string user, std::string kind, std::string what, std::string channel, std::string detail = {}) {
-        audit_entry e;
-        e.at = options_.clock();
-        e.user_id = std::move(user);
-        e.kind = std::move(kind);
-        e.what = std::move(what);
-        e.channel_id = std::move(channel);
-        e.detail = std::move(detail);
-        if (auto r = db_->append_audit(e); !r) log::error("store", "audit append failed: {}", r.error().message());
+        spawn_logged(ioc_.get_executor(), std::forward<Coro>(coro), "router", std::move(what));
     }
 
     // Called right after the envelope was acked.
@@ -118,7 +101,7 @@ struct app::impl {
     void on_command(slash_command cmd) {
         auto req = parse_command(cmd.command, cmd.text);
         log::info("router", "{} {} from {} in {}", cmd.command, cmd.text, cmd.user_id, cmd.channel_id);
-        audit(cmd.user_id, "command", cmd.command + (cmd.text.empty() ? "" : " " + cmd.text), cmd.channel_id);
+        audit(*ctx_, cmd.user_id, "command", cmd.command + (cmd.text.empty() ? "" : " " + cmd.text), cmd.channel_id);
         if (!is_deploy_channel(options_.cfg, cmd.channel_id)) {
             blocks::message m;
             m.text = "deploybot works in <#" + options_.cfg.slack.channel +
@@ -141,7 +124,7 @@ struct app::impl {
     void on_click(block_action click) {
         log::info("router", "click {} (value {}) from {} on {}", click.action_id, click.value, click.user_id,
                   click.message_ts);
-        audit(click.user_id, "click", click.action_id, click.channel_id, click.value);
+        audit(*ctx_, click.user_id, "click", click.action_id, click.channel_id, click.value);
         const auto* handler = routes_.find_action(click.action_id);
         if (!handler) {
             log::warn("router", "no handler for action {}", click.action_id);

@@ -1,6 +1,7 @@
 #include "bot/socket_mode.hpp"
 
 #include "bot/log.hpp"
+#include "bot/spawn.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -17,14 +18,6 @@ namespace deploybot {
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-void log_exception(std::exception_ptr e, std::string_view what) {
-    if (!e) return;
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        log::error("socket", "{} failed with an exception: {}", what, ex.what());
-    }
-}
 }  // namespace
 
 std::string_view to_string(connection_state s) {
@@ -71,8 +64,7 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
 
     template <class Coro>
     void spawn(Coro&& coro, std::string_view what) {
-        asio::co_spawn(executor_, std::forward<Coro>(coro),
-                       [what = std::string(what)](std::exception_ptr e) { log_exception(e, what); });
+        spawn_logged(executor_, std::forward<Coro>(coro), "socket", std::string(what));
     }
 
     void finish(socket_mode_exit why) {

@@ -3,6 +3,7 @@
 #include "bot/detail/tls.hpp"
 #include "bot/endpoint.hpp"
 #include "bot/log.hpp"
+#include "bot/spawn.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -155,14 +156,7 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
             self->writing_ = false;
             self->drained_.cancel();
         };
-        asio::co_spawn(executor_, writer(std::move(self)), [](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log::error("socket", "WebSocket writer failed: {}", ex.what());
-            }
-        });
+        spawn_logged(executor_, writer(std::move(self)), "socket", "WebSocket writer");
     }
 };
 

@@ -32,6 +32,18 @@ asio::awaitable<void> reply_ephemeral(bot_context& ctx, const block_action& clic
     }
 }
 
+void audit(bot_context& ctx, std::string user, std::string kind, std::string what, std::string channel,
+           std::string detail) {
+    audit_entry e;
+    e.at = ctx.clock();
+    e.user_id = std::move(user);
+    e.kind = std::move(kind);
+    e.what = std::move(what);
+    e.channel_id = std::move(channel);
+    e.detail = std::move(detail);
+    if (auto r = ctx.db.append_audit(e); !r) log::error("store", "audit append failed: {}", r.error().message());
+}
+
 std::string format_duration(std::chrono::seconds d) {
     auto s = d.count();
     if (s < 0) s = 0;

@@ -37,6 +37,10 @@ asio::awaitable<void> reply_ephemeral(bot_context& ctx, const slash_command& cmd
 // Ephemeral answer to the person who clicked (chat.postEphemeral in that channel).
 asio::awaitable<void> reply_ephemeral(bot_context& ctx, const block_action& click, blocks::message msg);
 
+// Appends one row to the audit log (who, what, when, channel); a failure is logged.
+void audit(bot_context& ctx, std::string user, std::string kind, std::string what, std::string channel,
+           std::string detail = {});
+
 // "1 h 5 min", "3 d 4 h", "42 s" — pure.
 std::string format_duration(std::chrono::seconds d);
 

@@ -6,6 +6,7 @@
 
 #include "bot/log.hpp"
 #include "bot/permissions.hpp"
+#include "bot/spawn.hpp"
 #include "commands/ci_verdict.hpp"
 #include "commands/deploy_message.hpp"
 #include "commands/deploy_request.hpp"
@@ -187,14 +188,7 @@ private:
 
     template <class Coro>
     void spawn(Coro&& coro, std::string what) {
-        asio::co_spawn(ctx_.executor, std::forward<Coro>(coro), [what = std::move(what)](std::exception_ptr e) {
-            if (!e) return;
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log::error("deploy", "{} failed: {}", what, ex.what());
-            }
-        });
+        spawn_logged(ctx_.executor, std::forward<Coro>(coro), "deploy", std::move(what));
     }
 
     // ---------- transitions ----------
@@ -831,7 +825,7 @@ private:
             co_await reply_ephemeral(ctx_, cmd, plain("deploybot cannot write its database; not locked."));
             co_return;
         }
-        audit(cmd.user_id, "lock", req.args, cmd.channel_id);
+        audit(ctx_, cmd.user_id, "lock", req.args, cmd.channel_id);
         deploy_request where;
         where.channel = ctx_.cfg.slack.channel;
         co_await announce(where, plain(fmt::format(":lock: <@{}> locked production deploys: {}", cmd.user_id,
@@ -853,7 +847,7 @@ private:
             co_await reply_ephemeral(ctx_, cmd, plain("deploybot cannot write its database; still locked."));
             co_return;
         }
-        audit(cmd.user_id, "unlock", l->reason, cmd.channel_id);
+        audit(ctx_, cmd.user_id, "unlock", l->reason, cmd.channel_id);
         deploy_request where;
         where.channel = ctx_.cfg.slack.channel;
         co_await announce(where, plain(fmt::format(":unlock: <@{}> unlocked production deploys (locked by <@{}> for: {}).",
@@ -861,15 +855,6 @@ private:
                                        "unlock"));
     }
 
-    void audit(std::string user, std::string kind, std::string what, std::string channel) {
-        audit_entry e;
-        e.at = ctx_.clock();
-        e.user_id = std::move(user);
-        e.kind = std::move(kind);
-        e.what = std::move(what);
-        e.channel_id = std::move(channel);
-        if (auto r = ctx_.db.append_audit(e); !r) log::error("deploy", "audit append failed: {}", r.error().message());
-    }
 
     std::string describe_deployment(const api_result<vercel_alias>& alias, const api_result<vercel_deployment>& dep) const {
         if (!alias) return "unknown (" + alias.error().to_string() + ")";

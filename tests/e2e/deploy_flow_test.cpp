@@ -241,6 +241,16 @@ struct world {
         return n;
     }
 
+    // The bot has POSTed a promote to Vercel.
+    bool wait_promote_posted() {
+        return vc.wait_for_requests(
+            [](const std::vector<fakes::recorded_request>& rs) {
+                return std::any_of(rs.begin(), rs.end(),
+                                   [](const auto& r) { return r.method == "POST" && has(r.path, "/promote/"); });
+            },
+            10s);
+    }
+
     // /deploy prod → the checklist message.
     std::string request(const std::string& user = deployer) {
         command("prod", user);
@@ -852,11 +862,7 @@ TEST_CASE("deploy flow: restart mid-promote follows the in-flight promote; one p
     w.request(deployer);
     w.complete_checklist();
     w.click(deployer, "deploy.go");
-    REQUIRE(w.vc.wait_for_requests(
-        [](const std::vector<fakes::recorded_request>& rs) {
-            return std::any_of(rs.begin(), rs.end(), [](const auto& r) { return r.method == "POST" && has(r.path, "/promote/"); });
-        },
-        10s));
+    REQUIRE(w.wait_promote_posted());
     REQUIRE(w.wait_checklist_has("*Promoting*"));
     w.stop();
     CHECK(w.vc.alias_target("example.id") == w.sc.production_id);   // still moving
@@ -899,11 +905,7 @@ TEST_CASE("deploy flow: SIGKILL of the bot process mid-promote; the restarted pr
     w.request(deployer);
     w.complete_checklist();
     w.click(deployer, "deploy.go");
-    REQUIRE(w.vc.wait_for_requests(
-        [](const std::vector<fakes::recorded_request>& rs) {
-            return std::any_of(rs.begin(), rs.end(), [](const auto& r) { return r.method == "POST" && has(r.path, "/promote/"); });
-        },
-        10s));
+    REQUIRE(w.wait_promote_posted());
     w.kill_process();
     CHECK(w.vc.alias_target("example.id") == w.sc.production_id);   // still moving
     CHECK(w.count_top_level("is *live*") == 0);
