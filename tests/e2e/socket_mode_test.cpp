@@ -49,6 +49,21 @@ struct fixture {
         REQUIRE(slack.wait_for_sessions(1, 10s));
         return slack.open_session_ids().back();
     }
+    // A connection other than `old` is open and has said hello.
+    bool replaced(ws_session_id old, std::chrono::seconds timeout) {
+        return slack.wait_for([&](const fake_slack& s) {
+            for (const auto& x : s.sessions())
+                if (x.id != old && x.ready && x.open) return true;
+            return false;
+        }, timeout);
+    }
+    // The /deploy help reply (it lists /deploy prod) reached the user.
+    bool help_answered(std::chrono::seconds timeout) {
+        return slack
+            .wait_for_ephemeral([](const auto& e) { return ephemeral_text(e).find("/deploy prod") != std::string::npos; },
+                                timeout)
+            .has_value();
+    }
     int count_ephemerals(std::string_view needle) {
         int n = 0;
         for (const auto& e : slack.ephemerals())
@@ -156,8 +171,7 @@ TEST_CASE("the ack does not wait for a slow handler") {
     auto ack2 = f.slack.wait_for_ack(quick, 2s);
     REQUIRE(ack2);
     CHECK(ack2->latency < 1000ms);
-    REQUIRE(f.slack.wait_for_ephemeral(
-        [](const auto& e) { return ephemeral_text(e).find("/deploy prod") != std::string::npos; }, 2s));
+    REQUIRE(f.help_answered(2s));
     CHECK(f.count_ephemerals("slow handler done") == 0);   // still running
     REQUIRE(f.slack.wait_for_ephemeral(
         [](const auto& e) { return e.text == "slow handler done"; }, 5s));
@@ -170,8 +184,7 @@ TEST_CASE("duplicate envelope_id is acked twice and handled once") {
     const auto session = f.ready_session();
     const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01", session);
     REQUIRE(f.slack.wait_for_ack(id, 5s));
-    REQUIRE(f.slack.wait_for_ephemeral(
-        [](const auto& e) { return ephemeral_text(e).find("/deploy prod") != std::string::npos; }, 5s));
+    REQUIRE(f.help_answered(5s));
     REQUIRE(f.slack.redeliver(id, session));
     REQUIRE(f.slack.wait_for([&](const fake_slack& s) {
         int n = 0;
@@ -199,8 +212,7 @@ TEST_CASE("garbage frames, unknown envelopes and binary frames are survived") {
     REQUIRE(f.slack.wait_for_ack(unknown, 5s));   // acked even though we do not know it
     const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01", session);
     REQUIRE(f.slack.wait_for_ack(id, 5s));
-    REQUIRE(f.slack.wait_for_ephemeral(
-        [](const auto& e) { return ephemeral_text(e).find("/deploy prod") != std::string::npos; }, 5s));
+    REQUIRE(f.help_answered(5s));
     // Still the same connection: nothing above made the bot reconnect.
     CHECK(f.slack.open_session_ids() == std::vector<ws_session_id>{session});
     CHECK(f.logs.contains("ignoring a frame"));
@@ -226,8 +238,7 @@ TEST_CASE("refresh_requested: make-before-break, envelope sent mid-rotation hand
     auto ack = f.slack.wait_for_ack(id, 3s);
     REQUIRE(ack);
     CHECK(ack->session == old_session);
-    REQUIRE(f.slack.wait_for_ephemeral(
-        [](const auto& e) { return ephemeral_text(e).find("/deploy prod") != std::string::npos; }, 5s));
+    REQUIRE(f.help_answered(5s));
     // Then the client closes the old one with 1000, before Slack would have.
     auto code = f.slack.wait_for_close_code(old_session, 5s);
     REQUIRE(code);
@@ -245,11 +256,7 @@ TEST_CASE("abrupt drop: the bot reconnects with a fresh URL") {
     f.start();
     const auto first = f.ready_session();
     f.slack.drop(first);
-    REQUIRE(f.slack.wait_for([&](const fake_slack& s) {
-        for (const auto& x : s.sessions())
-            if (x.id != first && x.ready && x.open) return true;
-        return false;
-    }, 10s));
+    REQUIRE(f.replaced(first, 10s));
     // Each connection used its own ticket (single-use URLs).
     const auto sessions = f.slack.sessions();
     REQUIRE(sessions.size() >= 2);
@@ -264,11 +271,7 @@ TEST_CASE("a peer that stops answering pings is replaced within the idle timeout
     const auto first = f.ready_session();
     const auto t0 = std::chrono::steady_clock::now();
     f.slack.go_silent(first);
-    REQUIRE(f.slack.wait_for([&](const fake_slack& s) {
-        for (const auto& x : s.sessions())
-            if (x.id != first && x.ready && x.open) return true;
-        return false;
-    }, 8s));
+    REQUIRE(f.replaced(first, 8s));
     CHECK(std::chrono::steady_clock::now() - t0 < 6s);   // 3 s idle + backoff + connect
     const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01");
     REQUIRE(f.slack.wait_for_ack(id, 5s));
@@ -312,11 +315,7 @@ TEST_CASE("too_many_websockets backs off before reconnecting") {
     const auto first = f.ready_session();
     const auto t0 = std::chrono::steady_clock::now();
     f.slack.send_disconnect(first, "too_many_websockets");
-    REQUIRE(f.slack.wait_for([&](const fake_slack& s) {
-        for (const auto& x : s.sessions())
-            if (x.id != first && x.ready && x.open) return true;
-        return false;
-    }, 10s));
+    REQUIRE(f.replaced(first, 10s));
     CHECK(std::chrono::steady_clock::now() - t0 >= 1400ms);   // too_many_websockets_backoff
     CHECK(f.logs.contains("too_many_websockets"));
 }
@@ -358,11 +357,7 @@ TEST_CASE("a frame over slack.max_message_bytes drops that connection only; the 
     REQUIRE(code);
     CHECK(*code == 1009);
     // … and a fresh one takes over at once.
-    REQUIRE(f.slack.wait_for([&](const fake_slack& s) {
-        for (const auto& x : s.sessions())
-            if (x.id != first && x.ready && x.open) return true;
-        return false;
-    }, 10s));
+    REQUIRE(f.replaced(first, 10s));
     const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01");
     REQUIRE(f.slack.wait_for_ack(id, 5s));
 }
