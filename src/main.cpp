@@ -28,9 +28,11 @@ void print_problems(const std::vector<config_problem>& problems) {
     for (const auto& p : problems) std::fprintf(stderr, "%s\n", log::redact(p.to_string()).c_str());
 }
 
-// `check`: the config and environment, then (given tokens) auth.test and apps.connections.open.
+// `check`: the config, storage.path (read only) and environment, then (given
+// tokens) auth.test and apps.connections.open.
 int run_check(const config& cfg, const secrets& tokens) {
-    auto problems = validate_secrets(tokens);
+    auto problems = check_storage_path(cfg);
+    for (auto& p : validate_secrets(tokens)) problems.push_back(std::move(p));
     print_problems(problems);
     if (tokens.slack_bot_token.empty() && tokens.slack_app_token.empty()) return problems.empty() ? 0 : 1;
     boost::asio::io_context ioc;

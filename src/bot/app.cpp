@@ -3,6 +3,7 @@
 #include "bot/command.hpp"
 #include "bot/envelope.hpp"
 #include "bot/http_client.hpp"
+#include "bot/instance_lock.hpp"
 #include "bot/log.hpp"
 #include "bot/permissions.hpp"
 #include "bot/router.hpp"
@@ -23,11 +24,14 @@ namespace deploybot {
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr auto envelope_retention = std::chrono::hours(24);
+// Longest command text read (bytes): reasons and arguments fit many times over.
+constexpr std::size_t max_command_text = 2000;
 }  // namespace
 
 struct app::impl {
     asio::io_context& ioc_;
     app_options options_;
+    instance_lock lock_;   // before db_: released after the database is closed
     std::unique_ptr<store> db_;
     http_client http_;
     slack_api slack_;
@@ -99,9 +103,24 @@ struct app::impl {
     }
 
     void on_command(slash_command cmd) {
+        // Untrusted text: bounded first, then scrubbed of anything secret-shaped
+        // (a pasted token is neither logged, stored, nor echoed to the channel).
+        const auto original_size = cmd.text.size();
+        const bool cut = original_size > max_command_text;
+        if (cut) cmd.text = log::truncate_for_log(cmd.text, max_command_text);
+        cmd.text = log::redact(cmd.text);
+        if (cmd.command.size() > 64) cmd.command = log::truncate_for_log(cmd.command, 64);
         auto req = parse_command(cmd.command, cmd.text);
-        log::info("router", "{} {} from {} in {}", cmd.command, cmd.text, cmd.user_id, cmd.channel_id);
+        log::info("router", "{} {} from {} in {}", cmd.command, log::truncate_for_log(cmd.text, 200), cmd.user_id,
+                  cmd.channel_id);
         audit(*ctx_, cmd.user_id, "command", cmd.command + (cmd.text.empty() ? "" : " " + cmd.text), cmd.channel_id);
+        if (cut) {
+            blocks::message m;
+            m.text = "Your command text was " + std::to_string(original_size) + " bytes long; deploybot read only the "
+                     "first " + std::to_string(max_command_text) + ".";
+            m.blocks.push_back(blocks::section(m.text, "text_cut"));
+            spawn(reply_ephemeral(*ctx_, cmd, std::move(m)), "text-cut reply");
+        }
         if (!is_deploy_channel(options_.cfg, cmd.channel_id)) {
             blocks::message m;
             m.text = "deploybot works in <#" + options_.cfg.slack.channel +
@@ -122,8 +141,8 @@ struct app::impl {
     }
 
     void on_click(block_action click) {
-        log::info("router", "click {} (value {}) from {} on {}", click.action_id, click.value, click.user_id,
-                  click.message_ts);
+        log::info("router", "click {} (value {}) from {} on {}", log::truncate_for_log(click.action_id, 80),
+                  log::truncate_for_log(click.value, 80), click.user_id, click.message_ts);
         audit(*ctx_, click.user_id, "click", click.action_id, click.channel_id, click.value);
         const auto* handler = routes_.find_action(click.action_id);
         if (!handler) {
@@ -144,6 +163,14 @@ struct app::impl {
     }
 
     asio::awaitable<int> run() {
+        // Before the database and before Slack: a second process on the same
+        // storage must not hold a Socket Mode connection or resume anything.
+        std::string why_not;
+        lock_ = instance_lock::acquire(options_.cfg.storage.path, why_not);
+        if (!lock_.held()) {
+            log::error("app", "{}", why_not);
+            co_return 1;
+        }
         auto opened = store::open(options_.cfg.storage.path);
         if (!opened) {
             log::error("store", "cannot open storage.path {}: {}", options_.cfg.storage.path,

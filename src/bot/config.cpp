@@ -9,9 +9,16 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
+#include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace deploybot {
 namespace {
@@ -54,14 +61,69 @@ bool looks_like_host(std::string_view s) {
     });
 }
 
+constexpr std::array<std::string_view, 7> day_names{"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
 // "mon".."sun" or full names, any case → 0 = Sunday … 6 = Saturday.
 std::optional<int> parse_day(std::string_view s) {
-    static constexpr std::array<std::string_view, 7> short_names{"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
     static constexpr std::array<std::string_view, 7> long_names{"sunday",   "monday", "tuesday", "wednesday",
                                                                 "thursday", "friday", "saturday"};
     const auto l = lower(s);
     for (int i = 0; i < 7; ++i)
-        if (l == short_names[i] || l == long_names[i]) return i;
+        if (l == day_names[i] || l == long_names[i]) return i;
+    return std::nullopt;
+}
+
+// "tue, thu"
+std::string day_list(const std::vector<int>& days) {
+    std::string out;
+    for (int d : days) out += fmt::format("{}{}", out.empty() ? "" : ", ", day_names[static_cast<std::size_t>(d)]);
+    return out;
+}
+
+std::string hhmm(int minutes) { return fmt::format("{:02}:{:02}", minutes / 60, minutes % 60); }
+
+bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+
+// Edit distance where swapping two neighbours counts as one edit ("vercle"),
+// ignoring case; for "did you mean" hints.
+std::size_t edit_distance(std::string_view a_in, std::string_view b_in) {
+    const auto a = lower(a_in), b = lower(b_in);
+    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+    for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+    for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i)
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    return d[a.size()][b.size()];
+}
+
+// The known key closest to `key`, when it is within two edits.
+std::optional<std::string_view> closest_key(std::string_view key, const std::vector<std::string_view>& known) {
+    std::optional<std::string_view> best;
+    std::size_t best_distance = 3;
+    for (const auto k : known) {
+        const auto dist = edit_distance(key, k);
+        if (dist < best_distance && dist < key.size()) {
+            best = k;
+            best_distance = dist;
+        }
+    }
+    return best;
+}
+
+// Why a file cannot be read ("No such file or directory"), or nullopt when it can.
+std::optional<std::string> unreadable_reason(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::generic_category().message(errno);
+    char byte;
+    const auto n = ::read(fd, &byte, 1);   // opening a directory succeeds; reading it does not
+    const int read_errno = errno;
+    ::close(fd);
+    if (n < 0) return std::generic_category().message(read_errno);
     return std::nullopt;
 }
 
@@ -95,21 +157,32 @@ public:
         problems.push_back({std::move(key), std::move(message)});
     }
 
+    // The keys looked up through field() are the known keys of that object;
+    // report_unknown_keys() names every other key, at any depth.
+    void track(const json::object& obj, std::string path) { tracked_.push_back({&obj, std::move(path), {}}); }
+
+    const json::value* field(const json::object* obj, std::string_view name) {
+        if (!obj) return nullptr;
+        for (auto& t : tracked_)
+            if (t.obj == obj) t.known.push_back(name);
+        return obj->if_contains(name);
+    }
+
     // Returns the section object, or nullptr when absent or not an object.
     const json::object* section(const json::object& root, std::string_view name) {
-        const auto* v = root.if_contains(name);
+        const auto* v = field(&root, name);
         if (!v) return nullptr;
         if (!v->is_object()) {
             problem(std::string(name), "must be an object");
             return nullptr;
         }
+        track(v->get_object(), std::string(name));
         return &v->get_object();
     }
 
     // True when the key is present and a string (stored in out).
     bool read_string(const json::object* obj, std::string_view prefix, std::string_view name, std::string& out) {
-        if (!obj) return false;
-        const auto* v = obj->if_contains(name);
+        const auto* v = field(obj, name);
         if (!v) return false;
         if (!v->is_string()) {
             problem(join(prefix, name), "must be a string");
@@ -130,8 +203,7 @@ public:
 
     bool read_string_list(const json::object* obj, std::string_view prefix, std::string_view name,
                           std::vector<std::string>& out) {
-        if (!obj) return false;
-        const auto* v = obj->if_contains(name);
+        const auto* v = field(obj, name);
         if (!v) return false;
         const auto key = join(prefix, name);
         if (!v->is_array()) {
@@ -156,8 +228,7 @@ public:
     // Whole number in [min, max]; stored in out when valid.
     bool read_int(const json::object* obj, std::string_view prefix, std::string_view name, std::int64_t min,
                   std::int64_t max, std::int64_t& out) {
-        if (!obj) return false;
-        const auto* v = obj->if_contains(name);
+        const auto* v = field(obj, name);
         if (!v) return false;
         const auto key = join(prefix, name);
         std::optional<std::int64_t> n;
@@ -167,8 +238,13 @@ public:
             n = v->get_uint64() > static_cast<std::uint64_t>(max) ? max + 1 : static_cast<std::int64_t>(v->get_uint64());
         } else if (v->is_double()) {
             const double d = v->get_double();
-            if (d == static_cast<double>(static_cast<std::int64_t>(d)) && d >= -9e18 && d <= 9e18)
-                n = static_cast<std::int64_t>(d);
+            // Range-check the double itself: converting one outside int64 is undefined behaviour (1e300).
+            const bool whole = std::isfinite(d) && d == std::trunc(d);
+            if (whole && (d < static_cast<double>(min) || d > static_cast<double>(max) || d < -0x1p63 || d >= 0x1p63)) {
+                problem(key, fmt::format("must be between {} and {}", min, max));
+                return false;
+            }
+            if (whole) n = static_cast<std::int64_t>(d);
         }
         if (!n) {
             problem(key, "must be a whole number");
@@ -257,7 +333,7 @@ public:
                 problem("schedule.timezone",
                         fmt::format("unknown time zone \"{}\" (use an IANA name like Asia/Jakarta)", out.timezone));
         }
-        if (const auto* w = obj->if_contains("windows")) {
+        if (const auto* w = field(obj, "windows")) {
             if (!w->is_array()) {
                 problem("schedule.windows", "must be an array of {days, start, end} objects");
             } else {
@@ -269,10 +345,13 @@ public:
                     if (win) windows.push_back(std::move(*win));
                     else ok = false;
                 }
-                if (ok) out.windows = std::move(windows);
+                if (ok) {
+                    out.windows = std::move(windows);
+                    windows_from_file_ = true;
+                }
             }
         }
-        if (const auto* b = obj->if_contains("blocked_days")) {
+        if (const auto* b = field(obj, "blocked_days")) {
             if (auto days = read_days(*b, "schedule.blocked_days")) out.blocked_days = std::move(*days);
         }
     }
@@ -283,9 +362,10 @@ public:
             return std::nullopt;
         }
         const auto& o = v.get_object();
+        track(o, key);
         deploy_window win;
         bool ok = true;
-        if (const auto* d = o.if_contains("days")) {
+        if (const auto* d = field(&o, "days")) {
             if (auto days = read_days(*d, key + ".days")) {
                 if (days->empty()) {
                     problem(key + ".days", "must list at least one day");
@@ -301,7 +381,7 @@ public:
         }
         auto time_of = [&](std::string_view name, bool allow_24) -> std::optional<int> {
             const auto item_key = fmt::format("{}.{}", key, name);
-            const auto* t = o.if_contains(name);
+            const auto* t = field(&o, name);
             if (!t) {
                 problem(item_key, "missing");
                 return std::nullopt;
@@ -330,12 +410,8 @@ public:
     }
 
     void read_config(const json::object& root, config& cfg) {
-        static constexpr std::array<std::string_view, 12> known{
-            "slack",   "people",     "schedule", "github", "vercel", "sentry",
-            "monitoring", "storage", "tls",      "http",   "checklist_refresh_s", "$schema"};
-        for (const auto& kv : root)
-            if (std::find(known.begin(), known.end(), kv.key()) == known.end())
-                problem(std::string(kv.key()), "unknown key");
+        track(root, "");
+        field(&root, "$schema");   // an editor's schema reference: accepted and ignored
 
         // slack
         const auto* slack = section(root, "slack");
@@ -352,7 +428,7 @@ public:
 
         // people
         const auto* people = section(root, "people");
-        if (!people || !people->if_contains("deployers")) {
+        if (!field(people, "deployers")) {
             problem("people.deployers", "missing");
         } else if (read_string_list(people, "people", "deployers", cfg.people.deployers) &&
                    cfg.people.deployers.empty()) {
@@ -413,7 +489,7 @@ public:
 
         // tls
         if (const auto* tls = section(root, "tls")) {
-            if (const auto* ca = tls->if_contains("ca_file")) {
+            if (const auto* ca = field(tls, "ca_file")) {
                 if (ca->is_null()) cfg.tls.ca_file.reset();
                 else if (ca->is_string() && !ca->get_string().empty()) cfg.tls.ca_file = std::string(ca->get_string());
                 else if (ca->is_string()) problem("tls.ca_file", "must not be empty (use null for none)");
@@ -429,12 +505,106 @@ public:
         read_duration(http, "http", "retry_backoff_ms", 1, 600000, cfg.http.retry_backoff);
 
         read_duration(&root, "", "checklist_refresh_s", 1, 86400, cfg.checklist_refresh);
+
+        check_windows_can_open(cfg.schedule);
+        check_two_people_possible(cfg.people);
+        report_unknown_keys();
     }
 
 private:
+    struct tracked_object {
+        const json::object* obj;
+        std::string path;                       // "" for the root
+        std::vector<std::string_view> known;    // names looked up by field()
+    };
+    std::vector<tracked_object> tracked_;
+    bool windows_from_file_ = false;
+
     static std::string join(std::string_view prefix, std::string_view name) {
         if (prefix.empty()) return std::string(name);
         return fmt::format("{}.{}", prefix, name);
+    }
+
+    // True when a problem names `prefix` or a key inside it ("schedule", "schedule.windows[0].start").
+    bool has_problem_under(std::string_view prefix) const {
+        return std::any_of(problems.begin(), problems.end(), [&](const config_problem& p) {
+            const std::string_view k = p.key;
+            return k.starts_with(prefix) &&
+                   (k.size() == prefix.size() || k[prefix.size()] == '.' || k[prefix.size()] == '[');
+        });
+    }
+
+    // Listed first: a misspelt section or key explains the "missing" lines that follow.
+    void report_unknown_keys() {
+        std::vector<config_problem> unknown;
+        for (const auto& t : tracked_)
+            for (const auto& kv : *t.obj) {
+                if (std::find(t.known.begin(), t.known.end(), kv.key()) != t.known.end()) continue;
+                std::string message = "unknown key";
+                if (const auto near = closest_key(kv.key(), t.known))
+                    message += fmt::format(" (did you mean {}?)", join(t.path, *near));
+                // The key is untrusted text: shown bounded, and never as an empty name.
+                const std::string shown =
+                    kv.key().empty() ? std::string("\"\"") : std::string(kv.key().substr(0, 64));
+                unknown.push_back({join(t.path, shown), std::move(message)});
+            }
+        problems.insert(problems.begin(), unknown.begin(), unknown.end());
+    }
+
+    // A window day that is also a blocked day never opens. When no window can
+    // open at all, every production deploy needs an admin override.
+    void check_windows_can_open(const config::schedule_t& s) {
+        // A schedule with errors keeps defaults in places: judging the mix would mislead.
+        if (has_problem_under("schedule")) return;
+        const auto* override_hint = "no production deploy can start without an admin override (/deploy override)";
+        if (s.windows.empty()) {
+            problem("schedule.windows",
+                    fmt::format("no deploy windows, so {}; add one such as "
+                                "{{ \"days\": [\"tue\"], \"start\": \"10:00\", \"end\": \"12:00\" }}",
+                                override_hint));
+            return;
+        }
+        bool some_day_open = false;
+        for (std::size_t i = 0; i < s.windows.size(); ++i) {
+            const auto& w = s.windows[i];
+            std::vector<int> blocked;
+            for (int d : w.days)
+                if (contains(s.blocked_days, d)) blocked.push_back(d);
+            if (blocked.size() < w.days.size()) some_day_open = true;
+            if (blocked.empty()) continue;
+            const auto names = day_list(blocked);
+            const auto* verb = blocked.size() == 1 ? "is" : "are";
+            if (windows_from_file_)
+                problem(fmt::format("schedule.windows[{}].days", i),
+                        fmt::format("{} {} also in schedule.blocked_days, so this window never opens on {}", names,
+                                    verb, blocked.size() == 1 ? names : "those days"));
+            else
+                problem("schedule.blocked_days",
+                        fmt::format("{} {} of the default deploy window ({} {}-{}), which then never opens on "
+                                    "{}; set schedule.windows",
+                                    names, blocked.size() == 1 ? "is a day" : "are days", day_list(w.days),
+                                    hhmm(w.start_minute), hhmm(w.end_minute), blocked.size() == 1 ? "it" : "them"));
+        }
+        if (!some_day_open)
+            problem("schedule", fmt::format("every deploy window falls on a blocked day (schedule.blocked_days: {}), "
+                                            "so no window ever opens and {}",
+                                            day_list(s.blocked_days), override_hint));
+    }
+
+    // The two-person rule: QA sign-off must come from someone other than the
+    // requester, so one person alone in both lists can never get a deploy out.
+    void check_two_people_possible(const config::people_t& p) {
+        if (has_problem_under("people") || p.deployers.empty() || p.qa_leads.empty()) return;
+        const auto& only = p.deployers.front();
+        auto is_only = [&](const std::string& id) { return id == only; };
+        if (!std::all_of(p.deployers.begin(), p.deployers.end(), is_only) ||
+            !std::all_of(p.qa_leads.begin(), p.qa_leads.end(), is_only))
+            return;
+        problem("people",
+                fmt::format("{} is the only deployer and the only QA lead, but QA sign-off must come from someone "
+                            "other than the requester (two-person rule), so no production deploy can ever be signed "
+                            "off; add a second person to people.deployers or people.qa_leads",
+                            only));
     }
 };
 
@@ -494,7 +664,66 @@ config_parse_result load_config_file(const std::string& path) {
         out.problems.push_back({"config", fmt::format("cannot read {}", path)});
         return out;
     }
-    return parse_config(buf.str());
+    auto out = parse_config(buf.str());
+    for (auto& p : check_config_files(out.cfg)) out.problems.push_back(std::move(p));
+    return out;
+}
+
+std::vector<config_problem> check_config_files(const config& cfg) {
+    std::vector<config_problem> problems;
+    if (cfg.tls.ca_file) {
+        if (const auto why = unreadable_reason(*cfg.tls.ca_file))
+            problems.push_back({"tls.ca_file", fmt::format("cannot read {}: {}", *cfg.tls.ca_file, *why)});
+    }
+    return problems;
+}
+
+std::vector<config_problem> check_storage_path(const config& cfg) {
+    namespace fs = std::filesystem;
+    std::vector<config_problem> problems;
+    auto problem = [&](std::string message) { problems.push_back({"storage.path", std::move(message)}); };
+    const fs::path file(cfg.storage.path);
+    const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+    std::error_code ec;
+    const auto dir_status = fs::status(dir, ec);
+    if (!fs::exists(dir_status)) {
+        if (ec && ec != std::errc::no_such_file_or_directory)
+            problem(fmt::format("cannot look at directory {}: {}", dir.string(), ec.message()));
+        else
+            problem(fmt::format("directory {} does not exist", dir.string()));
+        return problems;
+    }
+    if (!fs::is_directory(dir_status)) {
+        problem(fmt::format("{} is not a directory", dir.string()));
+        return problems;
+    }
+    // The bot creates the file, and SQLite its -wal and -shm files, in this directory.
+    if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+        problem(fmt::format("directory {} is not writable: {}", dir.string(), std::generic_category().message(errno)));
+        return problems;
+    }
+    const auto file_status = fs::status(file, ec);
+    if (!fs::exists(file_status)) return problems;   // created on first start
+    if (fs::is_directory(file_status)) {
+        problem(fmt::format("{} is a directory, not a database file", file.string()));
+        return problems;
+    }
+    if (::access(file.c_str(), R_OK | W_OK) != 0) {
+        problem(fmt::format("{} is not readable and writable: {}", file.string(),
+                            std::generic_category().message(errno)));
+        return problems;
+    }
+    // Every SQLite 3 file starts with this header; an empty file is a new database.
+    static constexpr std::string_view sqlite_header{"SQLite format 3\0", 16};
+    std::ifstream in(file, std::ios::binary);
+    std::string head(sqlite_header.size(), '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    if (!head.empty() && head != sqlite_header)
+        problem(fmt::format("{} is not a SQLite database (it does not start with the SQLite header); move it "
+                            "away or point storage.path elsewhere",
+                            file.string()));
+    return problems;
 }
 
 std::vector<config_problem> validate_secrets(const secrets& s) {

@@ -96,8 +96,17 @@ struct config_parse_result {
 // validates every key. Never throws.
 config_parse_result parse_config(std::string_view text);
 
-// Reads the file then parse_config; an unreadable file is a problem on key "config".
+// Reads the file, then parse_config, then check_config_files; an unreadable
+// file is a problem on key "config".
 config_parse_result load_config_file(const std::string& path);
+
+// Reads (never writes) the files the config names: tls.ca_file must be
+// readable. The bot refuses to start on any of these problems.
+std::vector<config_problem> check_config_files(const config& cfg);
+
+// For `deploybot check`; reads only, creates nothing: storage.path's directory
+// exists and is writable, and a file already there is a SQLite database.
+std::vector<config_problem> check_storage_path(const config& cfg);
 
 // Reads the five variables from a lookup function (getenv in production).
 template <class Getenv>

@@ -24,6 +24,7 @@ public:
         case errc::conflict: return "conflict";
         case errc::invalid_config: return "invalid configuration";
         case errc::storage_error: return "storage error";
+        case errc::outcome_unknown: return "sent, but no answer came back: the outcome is unknown";
         }
         return "unknown deploybot error";
     }

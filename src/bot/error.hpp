@@ -29,6 +29,9 @@ enum class errc {
     conflict,
     invalid_config,
     storage_error,
+    // A request that changes something was sent, and no answer came back (reset,
+    // end of stream, timeout): it may or may not have been carried out.
+    outcome_unknown,
 };
 
 const system::error_category& deploybot_category() noexcept;

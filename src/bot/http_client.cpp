@@ -16,7 +16,9 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <cerrno>
 #include <strings.h>
+#include <sys/socket.h>
 
 namespace deploybot {
 
@@ -40,6 +42,25 @@ struct connection {
         lowest().socket().close(ec);
     }
 };
+
+// Methods that may be sent again without changing the result (RFC 9110 §9.2.2).
+bool is_idempotent(http::verb v) {
+    return v == http::verb::get || v == http::verb::head || v == http::verb::options || v == http::verb::put ||
+           v == http::verb::delete_;
+}
+
+// A pooled connection the server closed (or wrote to) while it sat idle is
+// unusable. Checked without blocking before reuse, so a request that changes
+// something is not written into a connection that is already gone.
+bool looks_reusable(connection& c) {
+    if (c.buffer.size() != 0) return false;   // stray bytes: the previous exchange left something
+    auto& sock = c.lowest().socket();
+    if (!sock.is_open()) return false;
+    char byte = 0;
+    const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n >= 0) return false;                  // 0 = orderly close; >0 = unsolicited data (e.g. TLS close_notify)
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+}
 
 bool is_stale_connection_error(const system::error_code& ec) {
     return ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
@@ -73,11 +94,13 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
           tls_context_(detail::make_client_tls_context(options_.tls)) {}
 
     std::unique_ptr<connection> take_idle(const std::string& key) {
-        auto it = idle_.find(key);
-        if (it == idle_.end()) return nullptr;
-        auto conn = std::move(it->second);
-        idle_.erase(it);
-        return conn;
+        for (auto it = idle_.find(key); it != idle_.end() && it->first == key; it = idle_.find(key)) {
+            auto conn = std::move(it->second);
+            idle_.erase(it);
+            if (looks_reusable(*conn)) return conn;
+            conn->close();
+        }
+        return nullptr;
     }
 
     void give_back(const std::string& key, std::unique_ptr<connection> conn) {
@@ -158,8 +181,12 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         }
 
         const std::string key = ep->pool_key();
-        // A pooled connection may have been closed by the server while idle; such a
-        // failure before any response is retried once on a fresh connection.
+        const bool idempotent = is_idempotent(verb);
+        // A pooled connection may have been closed by the server while idle. For an
+        // idempotent request such a failure is retried once on a fresh connection.
+        // A request that changes something (POST, PATCH) is never sent twice by
+        // us: once its bytes went out, a failure is errc::outcome_unknown, and the
+        // caller reads the service's state before saying anything.
         for (int attempt = 0; attempt < 2; ++attempt) {
             const auto deadline = std::chrono::steady_clock::now() + timeout;
             auto conn = attempt == 0 ? take_idle(key) : nullptr;
@@ -176,6 +203,11 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
             else ec = co_await exchange(*conn->plain, *conn, req, out);
             if (ec) {
                 conn->close();
+                if (!idempotent) {
+                    log::warn("http", "{} {}:{}{} got no answer ({}); not sent again", request.method, ep->host,
+                              ep->port, log::truncate_for_log(ep->target, 120), ec.message());
+                    co_return make_error_code(errc::outcome_unknown);
+                }
                 if (reused && is_stale_connection_error(ec)) continue;
                 if (ec == beast::error::timeout) co_return make_error_code(errc::timeout);
                 co_return ec;

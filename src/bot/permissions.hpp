@@ -33,6 +33,11 @@ struct permission {
 bool has_role(const config::people_t& people, std::string_view user_id, role r);
 permission check_permission(const config::people_t& people, std::string_view user_id, action a);
 
+// Pure: the authorisation matrix as a Markdown table (the README shows it).
+// "in another channel": commands run only in #deployments, and a click counts
+// only on the request's own message in the request's channel.
+std::string render_permission_table();
+
 // Pure: commands only in the configured #deployments channel.
 bool is_deploy_channel(const config& cfg, std::string_view channel_id);
 

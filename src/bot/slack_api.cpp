@@ -15,6 +15,23 @@
 namespace deploybot {
 
 namespace {
+
+// No answer: "outcome_unknown" when the request went out (it may have been
+// carried out: never re-sent), else "timeout"/"network_error".
+slack_error transport_error(const system::error_code& ec) {
+    if (ec == make_error_code(errc::outcome_unknown)) return slack_error{"outcome_unknown", ec.message(), 0};
+    return slack_error{ec == make_error_code(errc::timeout) ? "timeout" : "network_error", ec.message(), 0};
+}
+
+// A non-2xx answer keeps Slack's own error code when the body carries one.
+slack_error http_failure(const http_response& res, std::string_view what) {
+    system::error_code ec;
+    auto parsed = json::parse(res.body, ec);
+    if (!ec && parsed.is_object())
+        if (auto* e = parsed.as_object().if_contains("error"); e && e->is_string() && !e->get_string().empty())
+            return slack_error{std::string(e->get_string().subview().substr(0, 100)), std::string(what), res.status};
+    return slack_error{"http_" + std::to_string(res.status), std::string(what), res.status};
+}
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 using steady = std::chrono::steady_clock;
 
@@ -80,10 +97,7 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
             if (!token.empty()) req.headers.push_back({"Authorization", "Bearer " + token});
             req.body = payload;
             auto res = co_await http_.request(std::move(req));
-            if (!res) {
-                co_return slack_error{res.error() == make_error_code(errc::timeout) ? "timeout" : "network_error",
-                                      res.error().message(), 0};
-            }
+            if (!res) co_return transport_error(res.error());
             if (res->status == 429) {
                 auto wait = parse_retry_after(res->header("Retry-After")).value_or(std::chrono::seconds(5));
                 if (attempt >= options_.max_rate_limit_retries || wait > options_.max_retry_after)
@@ -92,9 +106,7 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
                 co_await sleep_until(steady::now() + wait);
                 continue;
             }
-            if (res->status < 200 || res->status >= 300) {
-                co_return slack_error{"http_" + std::to_string(res->status), std::string(what), res->status};
-            }
+            if (res->status < 200 || res->status >= 300) co_return http_failure(*res, what);
             system::error_code ec;
             auto parsed = json::parse(res->body, ec);
             if (ec || !parsed.is_object()) {
@@ -162,6 +174,30 @@ asio::awaitable<slack_result<posted_message>> slack_api::post_message(json::obje
     auto r = co_await p->call("chat.postMessage", std::move(message), false);
     if (!r) co_return r.error();
     co_return posted_message{string_field(*r, "channel"), string_field(*r, "ts")};
+}
+
+asio::awaitable<slack_result<std::string>> slack_api::find_posted(std::string channel, std::string oldest_ts,
+                                                                  std::string event_type, std::string key) {
+    auto p = impl_;
+    json::object args{{"channel", channel}, {"limit", 100}, {"include_all_metadata", true}};
+    if (!oldest_ts.empty()) args["oldest"] = oldest_ts;
+    auto r = co_await p->call("conversations.history", std::move(args), false);
+    if (!r) co_return r.error();
+    if (auto* msgs = r->if_contains("messages"); msgs && msgs->is_array()) {
+        for (const auto& m : msgs->get_array()) {
+            const auto* mo = m.if_object();
+            if (!mo) continue;
+            const auto* md = mo->if_contains("metadata");
+            if (!md || !md->is_object()) continue;
+            const auto* type = md->get_object().if_contains("event_type");
+            const auto* payload = md->get_object().if_contains("event_payload");
+            if (!type || !type->is_string() || type->get_string() != event_type || !payload || !payload->is_object())
+                continue;
+            const auto* k = payload->get_object().if_contains("key");
+            if (k && k->is_string() && k->get_string() == key) co_return string_field(*mo, "ts");
+        }
+    }
+    co_return std::string();
 }
 
 asio::awaitable<slack_result<void>> slack_api::update_message(std::string channel, std::string ts,

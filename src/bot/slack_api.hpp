@@ -70,6 +70,12 @@ public:
     asio::awaitable<slack_result<auth_info>> auth_test();
     asio::awaitable<slack_result<posted_message>> post_message(json::object message);   // needs "channel"
     asio::awaitable<slack_result<void>> update_message(std::string channel, std::string ts, json::object message);
+    // The ts of the bot's message in `channel`, newer than `oldest_ts`, whose
+    // metadata is {event_type, event_payload: {key: key}} (conversations.history
+    // with include_all_metadata); "" when there is none. Settles whether a post
+    // whose answer was lost arrived (needs channels:history / groups:history).
+    asio::awaitable<slack_result<std::string>> find_posted(std::string channel, std::string oldest_ts,
+                                                           std::string event_type, std::string key);
     asio::awaitable<slack_result<void>> post_ephemeral(std::string channel, std::string user, json::object message);
     asio::awaitable<slack_result<std::string>> views_open(std::string trigger_id, json::object view);
     // POST to a response_url (no auth header; the URL is the credential).

@@ -155,12 +155,22 @@ result<std::unique_ptr<store>> store::open(const std::string& path) {
     }
     sqlite3_busy_timeout(db, 5000);
     sqlite3_extended_result_codes(db, 1);
+    // sqlite3_open_v2 reads nothing; this first read tells a file that is not a
+    // database apart from a failure to switch to WAL.
+    if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        const int code = sqlite3_errcode(db) & 0xff;
+        const char* what = code == SQLITE_NOTADB    ? "not a SQLite database"
+                           : code == SQLITE_CORRUPT ? "damaged SQLite database"
+                                                    : "cannot read it";
+        log::error("store", "storage.path {}: {} ({})", path, what, sqlite3_errmsg(db));
+        return storage_error();
+    }
     // WAL lets readers (e.g. `deploybot check`, sqlite3 CLI) work beside the bot;
     // NORMAL is durable across application crashes, which is what we need.
     {
         statement wal(db, "PRAGMA journal_mode=WAL");
         if (wal.step() != SQLITE_ROW || wal.column_text(0) != "wal") {
-            log::error("store", "cannot switch {} to WAL mode", path);
+            log::error("store", "storage.path {}: cannot switch to WAL mode: {}", path, sqlite3_errmsg(db));
             return storage_error();
         }
     }

@@ -7,7 +7,7 @@
 
 namespace deploybot {
 
-asio::awaitable<void> reply_ephemeral(bot_context& ctx, const slash_command& cmd, blocks::message msg) {
+asio::awaitable<void> reply_ephemeral(bot_context& ctx, slash_command cmd, blocks::message msg) {
     auto body = blocks::to_json(msg);
     if (!cmd.response_url.empty()) {
         body["response_type"] = "ephemeral";
@@ -20,7 +20,7 @@ asio::awaitable<void> reply_ephemeral(bot_context& ctx, const slash_command& cmd
     if (!r) log::warn("commands", "ephemeral reply to {} failed: {}", cmd.user_id, r.error().to_string());
 }
 
-asio::awaitable<void> reply_ephemeral(bot_context& ctx, const block_action& click, blocks::message msg) {
+asio::awaitable<void> reply_ephemeral(bot_context& ctx, block_action click, blocks::message msg) {
     auto r = co_await ctx.slack.post_ephemeral(click.channel_id, click.user_id, blocks::to_json(msg));
     if (r) co_return;
     log::warn("commands", "ephemeral reply to {} failed: {}", click.user_id, r.error().to_string());

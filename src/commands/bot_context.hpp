@@ -32,10 +32,10 @@ struct bot_context {
 };
 
 // Ephemeral answer to the person who typed a command (response_url, so it
-// works in any channel).
-asio::awaitable<void> reply_ephemeral(bot_context& ctx, const slash_command& cmd, blocks::message msg);
+// works in any channel). Parameters are values: the reply may outlive the caller.
+asio::awaitable<void> reply_ephemeral(bot_context& ctx, slash_command cmd, blocks::message msg);
 // Ephemeral answer to the person who clicked (chat.postEphemeral in that channel).
-asio::awaitable<void> reply_ephemeral(bot_context& ctx, const block_action& click, blocks::message msg);
+asio::awaitable<void> reply_ephemeral(bot_context& ctx, block_action click, blocks::message msg);
 
 // Appends one row to the audit log (who, what, when, channel); a failure is logged.
 void audit(bot_context& ctx, std::string user, std::string kind, std::string what, std::string channel,

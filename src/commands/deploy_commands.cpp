@@ -66,6 +66,16 @@ ci_verdict unreadable_ci(const api_error& err) {
                       {}, 0};
 }
 
+std::string describe_unknown_promote(const api_error& err) {
+    return "the promote was sent but Vercel's answer was lost (" + err.to_string() +
+           "), and no promote of ours appeared at Vercel afterwards";
+}
+
+std::string describe_unknown_rebuild(const api_error& err) {
+    return "the production rebuild was requested but Vercel's answer was lost (" + err.to_string() +
+           "), and no rebuild of ours could be found";
+}
+
 std::string or_none(const std::string& s) { return s.empty() ? "(none configured)" : s; }
 
 std::string describe_failed_build(const std::string& id, const vercel_deployment& d) {
@@ -162,16 +172,20 @@ public:
             log::info("deploy", "resuming production deploy #{} in state {}", active->id, to_string(active->state));
             // Stopped between recording the request and posting its message: post it now.
             if (active->message_ts.empty() && active->state != request_state::promoting)
-                spawn(repost_checklist(active->id), "post checklist");
+                spawn(keep_posting_checklist(active->id), "post checklist");
             execute(*active, resume_effects(*active));
             if (active->state != request_state::promoting) spawn(refresh(active->id, ""), "resume refresh");
         }
+        // Outcomes recorded but not yet announced (Slack down, or a restart in between).
+        for (const auto& r : store_.history(20))
+            if (r.announcement_owed) spawn(deliver_outcome(r.id, true), "resume announcement");
         spawn(tick_loop(), "deploy ticker");
     }
 
     void stop() override {
         stopping_ = true;
         tick_.cancel();
+        for (auto* t : sleepers_) t->cancel();
     }
 
 private:
@@ -185,6 +199,10 @@ private:
     std::set<std::string> promotes_running_;             // attempt ids with a live coroutine
     std::map<std::int64_t, release_notes> notes_;        // by request id, for the candidate it was built for
     std::map<std::int64_t, std::string> notes_for_;      // request id → "prod_sha...cand_sha"
+    std::map<std::int64_t, std::chrono::steady_clock::time_point> last_manual_refresh_;   // pruned on use
+    std::set<std::int64_t> announcing_;                  // requests whose outcome post is being delivered
+    std::set<std::int64_t> posting_;                     // requests whose checklist is being (re)posted
+    std::set<asio::steady_timer*> sleepers_;             // retry waits in progress, cancelled by stop()
 
     template <class Coro>
     void spawn(Coro&& coro, std::string what) {
@@ -204,22 +222,30 @@ private:
 
     // apply → save (request + audit) → effects.
     outcome transition(std::int64_t id, const deploy_event& ev, std::string_view user) {
-        auto req = store_.load(id);
-        if (!req) return {false, true, "That deploy request no longer exists."};
-        const auto now = ctx_.clock();
-        auto t = apply(*req, ev, now);
-        if (t.refused) {
+        // A save refused as stale (errc::conflict) is applied again to what is
+        // stored now, so no update is lost.
+        for (int attempt = 0;; ++attempt) {
+            auto req = store_.load(id);
+            if (!req) return {false, true, "That deploy request no longer exists."};
+            const auto now = ctx_.clock();
+            auto t = apply(*req, ev, now);
+            if (t.refused) {
+                execute(t.request, t.effects);
+                return {false, true, ""};
+            }
+            if (!t.changed) return {};
+            auto r = store_.save_transition(*req, t, user, now);
+            if (!r && r.error() == make_error_code(errc::conflict) && attempt < 3) continue;
+            if (!r) {
+                log::error("deploy", "cannot save deploy #{}: {}; its effects are not performed", id,
+                           r.error().message());
+                return {false, true, "deploybot could not record that (storage error); nothing was done. Try again."};
+            }
+            log::info("deploy", "#{} {} -> {} ({})", id, to_string(req->state), to_string(t.request.state),
+                      t.audit_what);
             execute(t.request, t.effects);
-            return {false, true, ""};
+            return {true, false, ""};
         }
-        if (!t.changed) return {};
-        if (auto r = store_.save_transition(*req, t, user, now); !r) {
-            log::error("deploy", "cannot save deploy #{}: {}; its effects are not performed", id, r.error().message());
-            return {false, true, "deploybot could not record that (storage error); nothing was done. Try again."};
-        }
-        log::info("deploy", "#{} {} -> {} ({})", id, to_string(req->state), to_string(t.request.state), t.audit_what);
-        execute(t.request, t.effects);
-        return {true, false, ""};
     }
 
     void execute(const deploy_request& req, const std::vector<effect>& effects) {
@@ -237,12 +263,15 @@ private:
                         start_promote_task(req.id, x.attempt_id, x.deployment_id, x.model, "");
                     } else if constexpr (std::is_same_v<T, verify_promote>) {
                         start_promote_task(req.id, x.attempt_id, x.deployment_id, req.candidate.model,
-                                           x.target_deployment_id, true);
+                                           x.target_deployment_id, true, x.sent_baseline_ms);
                     } else if constexpr (std::is_same_v<T, announce_live>) {
-                        spawn(announce(req, render_live(req)), "announce live");
+                        spawn(deliver_outcome(req.id), "announce live");
                         spawn(update_checklist(req.id), "update");
                     } else if constexpr (std::is_same_v<T, announce_failed>) {
-                        spawn(announce(req, render_failed(req, x.error)), "announce failed");
+                        spawn(deliver_outcome(req.id), "announce failed");
+                        spawn(update_checklist(req.id), "update");
+                    } else if constexpr (std::is_same_v<T, announce_unknown>) {
+                        spawn(deliver_outcome(req.id), "announce unknown");
                         spawn(update_checklist(req.id), "update");
                     } else if constexpr (std::is_same_v<T, mention_requester_window_open>) {
                         spawn(thread_reply(req, fmt::format("<@{}> the deploy window is open: finish the checklist "
@@ -318,6 +347,9 @@ private:
         if (!req || req->message_ts.empty()) co_return;
         auto r = co_await ctx_.slack.update_message(req->channel, req->message_ts, blocks::to_json(render(*req)));
         if (!r) log::warn("deploy", "chat.update of #{} failed: {}", id, r.error().to_string());
+        // Someone deleted the checklist: an open request gets a new one.
+        if (!r && r.error().code == "message_not_found" && !is_terminal(req->state))
+            spawn(keep_posting_checklist(id, true), "repost checklist");
     }
 
     blocks::message render_live(const deploy_request& req) const {
@@ -347,6 +379,16 @@ private:
                                                   : "`" + req.production.deployment_id + "`");
         auto m = plain(text, "failed");
         m.text = fmt::format("Production deploy #{} failed: {}", req.id, error);
+        return m;
+    }
+
+    blocks::message render_unknown(const deploy_request& req, const std::string& detail) const {
+        auto text = fmt::format(
+            ":grey_question: Production deploy #{}: *outcome unknown*. {}.\nCheck what {} serves in Vercel: if it is "
+            "`{}`, the deploy is live; otherwise run `/deploy prod` again. I did not send the promote a second time.",
+            req.id, blocks::escape(detail), ctx_.cfg.vercel.production_domain, short_sha(req.candidate.commit_sha));
+        auto m = plain(text, "unknown");
+        m.text = fmt::format("Production deploy #{}: outcome unknown, check Vercel", req.id);
         return m;
     }
 
@@ -567,43 +609,87 @@ private:
     // ---------- promote ----------
 
     void start_promote_task(std::int64_t id, std::string attempt, std::string deployment_id, staging_model model,
-                            std::string target, bool resuming = false) {
+                            std::string target, bool resuming = false, std::int64_t sent_baseline_ms = -1) {
         if (!promotes_running_.insert(attempt).second) return;   // never two coroutines for one attempt
-        spawn(run_promote(id, attempt, deployment_id, model, target, resuming), "promote");
+        spawn(run_promote(id, attempt, deployment_id, model, target, resuming, sent_baseline_ms), "promote");
     }
 
-    void finish_promote(std::int64_t id, const std::string& attempt, bool ok, std::string target, std::string error) {
+    void finish_promote(std::int64_t id, const std::string& attempt, bool ok, std::string target, std::string error,
+                        bool unknown = false) {
         promotes_running_.erase(attempt);
-        transition(id, promote_finished{attempt, ok, std::move(target), std::move(error)}, "");
+        promote_finished f{attempt, ok, std::move(target), std::move(error)};
+        f.unknown = unknown;
+        transition(id, f, "");
+    }
+
+    // How long an unknown promote outcome is looked for at Vercel before it is
+    // called unknown: Vercel records the alias job before it answers the POST,
+    // so a job that has not appeared after this many polls was never accepted.
+    std::chrono::milliseconds confirm_window() const {
+        const auto w = ctx_.cfg.vercel.poll_interval * 15;
+        return std::clamp<std::chrono::milliseconds>(w, std::chrono::seconds(3), std::chrono::seconds(120));
+    }
+    std::chrono::milliseconds silence_limit() const {
+        return std::min<std::chrono::milliseconds>(ctx_.cfg.vercel.promote_timeout, std::chrono::seconds(120));
+    }
+
+    alias_job_wait promote_wait(std::string target, std::int64_t baseline_ms, bool unknown_outcome) const {
+        alias_job_wait w;
+        w.type = "promote";
+        w.deployment_id = std::move(target);
+        w.baseline_ms = baseline_ms;
+        w.timeout = ctx_.cfg.vercel.promote_timeout;
+        w.poll_interval = ctx_.cfg.vercel.poll_interval;
+        w.silence_limit = silence_limit();
+        if (unknown_outcome) w.appear_within = confirm_window();
+        return w;
+    }
+
+    // lastAliasRequest.requestedAt before our POST (0 when there is none), read
+    // until Vercel answers or the silence limit passes.
+    asio::awaitable<std::optional<std::int64_t>> read_baseline() {
+        const auto give_up = std::chrono::steady_clock::now() + silence_limit();
+        for (;;) {
+            auto project = co_await vercel_.get_project();
+            if (project) co_return project->last_alias_request ? project->last_alias_request->requested_at_ms : 0;
+            if (std::chrono::steady_clock::now() >= give_up) co_return std::nullopt;
+            co_await sleep(ctx_.cfg.vercel.poll_interval);
+            if (stopping_) co_return std::nullopt;
+        }
+    }
+
+    // A rebuild created by this attempt, found by its meta (create_deployment's
+    // answer may have been lost).
+    asio::awaitable<std::string> find_rebuild(std::string attempt) {
+        deployment_filter f;
+        f.target = "production";
+        f.limit = 20;
+        f.max_pages = 1;
+        auto list = co_await vercel_.list_deployments(f);
+        if (!list) co_return std::string();
+        for (const auto& d : *list)
+            for (const auto& [k, v] : d.meta)
+                if (k == "deployBotAttempt" && v == attempt) co_return d.id;
+        co_return std::string();
     }
 
     // Identical build (model A) or rebuild of the same commit (B/C), followed
-    // until production serves it. Never re-POSTs blindly: on resume or after an
-    // error, the production alias and lastAliasRequest are read first.
+    // until production serves it. A POST is never sent twice when its outcome is
+    // unknown: Vercel is read first (lastAliasRequest newer than the baseline
+    // recorded before the POST, and the production alias).
     asio::awaitable<void> run_promote(std::int64_t id, std::string attempt, std::string deployment_id,
-                                      staging_model model, std::string target, bool resuming) {
+                                      staging_model model, std::string target, bool resuming,
+                                      std::int64_t sent_baseline_ms) {
         auto self = shared_from_this();
         const auto& vc = ctx_.cfg.vercel;
         const bool rebuild = model == staging_model::custom_environment || model == staging_model::preview_branch;
-        const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(vc.promote_timeout);
 
-        if (resuming) {
+        if (resuming && sent_baseline_ms >= 0) {
+            // The POST may have gone out before the restart: follow what Vercel did.
             const auto expected = target.empty() ? deployment_id : target;
-            auto alias = co_await vercel_.get_alias(vc.production_domain);
-            if (alias && alias->deployment_id == expected && (!rebuild || !target.empty())) {
-                log::info("deploy", "#{}: production already serves {}; the promote finished while we were away", id,
-                          expected);
-                finish_promote(id, attempt, true, expected, "");
-                co_return;
-            }
-            auto project = co_await vercel_.get_project();
-            if (project && project->last_alias_request && project->last_alias_request->to_deployment_id == expected &&
-                (project->last_alias_request->job_status == "pending" ||
-                 project->last_alias_request->job_status == "in-progress")) {
-                log::info("deploy", "#{}: a promote of {} is in progress at Vercel; following it", id, expected);
-                auto done = co_await vercel_.wait_for_promote(expected, project->last_alias_request->requested_at_ms,
-                                                             timeout, vc.poll_interval);
-                co_await conclude(id, attempt, expected, done);
+            auto done = co_await vercel_.follow_alias_job(promote_wait(expected, sent_baseline_ms, true));
+            if (done || done.error().code != "no_trace") {
+                co_await conclude(id, attempt, expected, std::move(done));
                 co_return;
             }
             log::info("deploy", "#{}: no trace of promote {} at Vercel; performing it now", id, attempt);
@@ -611,29 +697,37 @@ private:
 
         std::string to_promote = deployment_id;
         if (rebuild) {
+            if (target.empty() && resuming) target = co_await find_rebuild(attempt);
             if (target.empty()) {
                 create_deployment_request cr;
                 cr.rebuild_of = deployment_id;
                 cr.target = "production";
                 cr.meta = {{"deployBot", "promote"}, {"deployBotAttempt", attempt}};
                 auto created = co_await vercel_.create_deployment(cr);
-                if (!created) {
+                if (!created && outcome_unknown(created.error())) {
+                    // Lost answer: the build may exist. Look for it by its meta.
+                    for (int i = 0; i < 3 && target.empty(); ++i) target = co_await find_rebuild(attempt);
+                    if (target.empty()) {
+                        finish_promote(id, attempt, false, "", describe_unknown_rebuild(created.error()), true);
+                        co_return;
+                    }
+                } else if (!created) {
                     finish_promote(id, attempt, false, "",
                                    "Vercel refused the production rebuild: " + created.error().to_string());
                     co_return;
+                } else {
+                    target = created->id;
                 }
-                target = created->id;
                 // Recorded before waiting, so a restart follows this build instead of starting another.
                 transition(id, promote_started{attempt, target}, "");
             }
-            auto built = co_await vercel_.wait_for_ready(target, timeout, vc.poll_interval);
+            auto built = co_await vercel_.wait_for_ready(target, vc.promote_timeout, vc.poll_interval);
             if (!built) {
                 finish_promote(id, attempt, false, target, "could not follow the rebuild: " + built.error().to_string());
                 co_return;
             }
             if (built->ready_state != "READY") {
-                finish_promote(id, attempt, false, target,
-                               describe_failed_build(target, *built));
+                finish_promote(id, attempt, false, target, describe_failed_build(target, *built));
                 co_return;
             }
             auto alias = co_await vercel_.get_alias(vc.production_domain);
@@ -646,32 +740,89 @@ private:
             transition(id, promote_started{attempt, deployment_id}, "");
         }
 
-        const auto t0 = vercel_.now_ms();
-        auto promoted = co_await vercel_.promote(to_promote);
-        if (!promoted) {
-            // Do not retry: read what production serves now.
-            auto alias = co_await vercel_.get_alias(vc.production_domain);
-            if (alias && alias->deployment_id == to_promote) {
-                finish_promote(id, attempt, true, to_promote, "");
-            } else {
+        const auto give_up = std::chrono::steady_clock::now() + vc.promote_timeout;
+        constexpr int max_sends = 4;
+        for (int sends = 1;; ++sends) {
+            auto baseline = co_await read_baseline();
+            if (!baseline) {
                 finish_promote(id, attempt, false, to_promote,
-                               "Vercel refused the promote: " + promoted.error().to_string());
+                               "Vercel did not answer before the promote, so nothing was sent");
+                co_return;
             }
+            // Recorded before the POST: a restart from here on reads Vercel first.
+            transition(id, promote_sending{attempt, to_promote, *baseline}, "");
+            auto promoted = co_await vercel_.promote(to_promote);
+            if (promoted) {
+                co_await conclude(id, attempt, to_promote,
+                                  co_await vercel_.follow_alias_job(promote_wait(to_promote, *baseline, false)));
+                co_return;
+            }
+            const auto err = promoted.error();
+            const bool more = sends < max_sends && std::chrono::steady_clock::now() < give_up;
+            if (err.http_status == 429) {
+                // Refused before any work: the same request is sent again after the wait.
+                if (!more) {
+                    finish_promote(id, attempt, false, to_promote,
+                                   "Vercel rate limited the promote " + std::to_string(sends) +
+                                       " times; nothing was changed: " + err.to_string());
+                    co_return;
+                }
+                const auto wait = promote_retry_wait(err, sends);
+                log::warn("deploy", "#{}: Vercel rate limited the promote; sending it again in {} ms", id, wait.count());
+                co_await sleep(wait);
+                continue;
+            }
+            if (err.http_status == 409 || err.http_status >= 500 || outcome_unknown(err)) {
+                // Unknown, or a 409 that may mean "already current": Vercel's state decides.
+                auto done = co_await vercel_.follow_alias_job(promote_wait(to_promote, *baseline, true));
+                if (done || done.error().code != "no_trace") {
+                    co_await conclude(id, attempt, to_promote, std::move(done));
+                    co_return;
+                }
+                // No job of ours appeared and production does not serve it: not accepted.
+                if (err.http_status == 409 || err.http_status == 500) {
+                    if (err.http_status == 500 && more) {
+                        co_await sleep(promote_retry_wait(err, sends));
+                        continue;
+                    }
+                    finish_promote(id, attempt, false, to_promote, "Vercel refused the promote: " + err.to_string());
+                    co_return;
+                }
+                if (more && err.http_status >= 500) {
+                    co_await sleep(promote_retry_wait(err, sends));
+                    continue;
+                }
+                finish_promote(id, attempt, false, to_promote, describe_unknown_promote(err), true);
+                co_return;
+            }
+            finish_promote(id, attempt, false, to_promote, "Vercel refused the promote: " + err.to_string());
             co_return;
         }
-        if (promoted->already_current) {
-            finish_promote(id, attempt, true, to_promote, "");
-            co_return;
-        }
-        auto done = co_await vercel_.wait_for_promote(to_promote, t0, timeout, vc.poll_interval);
-        co_await conclude(id, attempt, to_promote, done);
+    }
+
+    std::chrono::milliseconds promote_retry_wait(const api_error& err, int sends) const {
+        if (err.retry_after)
+            return std::min<std::chrono::milliseconds>(*err.retry_after, std::chrono::seconds(120));
+        return std::min<std::chrono::milliseconds>(make_exponential_wait(ctx_.cfg.http.retry_backoff, sends),
+                                                   std::chrono::seconds(60));
+    }
+
+    // A wait that stop() cuts short: every retry loop checks stopping_ after it.
+    asio::awaitable<void> sleep(std::chrono::milliseconds d) {
+        if (stopping_) co_return;
+        asio::steady_timer t(ctx_.executor, d);
+        sleepers_.insert(&t);
+        co_await t.async_wait(use_tuple);
+        sleepers_.erase(&t);
     }
 
     asio::awaitable<void> conclude(std::int64_t id, std::string attempt, std::string target,
                                    api_result<alias_job_result> done) {
         if (!done) {
-            finish_promote(id, attempt, false, target,
-                           "could not confirm the promote: " + done.error().to_string());
+            // Following it failed: what became of the promote is not known.
+            finish_promote(id, attempt, false, target, "could not confirm the promote: " + done.error().to_string(),
+                           done.error().code == "not_answering" || done.error().code == "timeout" ||
+                               done.error().code == "no_trace");
         } else if (done->job_status == "succeeded" && done->production_alias_confirmed) {
             finish_promote(id, attempt, true, target, "");
         } else {
@@ -695,6 +846,9 @@ private:
             else if (active->state == request_state::collecting && !ws.is_open)
                 transition(active->id, window_closed{ws.next_open_text}, "");
             spawn(refresh(active->id, ""), "periodic refresh");
+            // Re-rendered even when nothing changed: a message someone deleted is
+            // noticed (and posted again), and a stale rendering is corrected.
+            if (!active->message_ts.empty()) spawn(update_checklist(active->id), "periodic update");
         }
     }
 
@@ -709,25 +863,162 @@ private:
 
     bool is_admin(std::string_view user) const { return has_role(ctx_.cfg.people, user, role::admin); }
 
-    // Posts the request's channel message and records its ts. Returns Slack's
-    // error code on failure ("" on success).
-    asio::awaitable<std::string> post_checklist(std::int64_t id) {
+    // ---------- posts that must arrive exactly once ----------
+
+    static constexpr std::string_view post_event_type = "deploybot_post";
+
+    // Where conversations.history starts looking for a post of ours: an hour
+    // back on the real clock (Slack's ts are real time, whatever ctx_.clock says).
+    static std::string lookup_oldest_ts() {
+        const auto now = std::chrono::system_clock::now() - std::chrono::hours(1);
+        return std::to_string(std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count()) +
+               ".000000";
+    }
+
+    // Was the post with this key delivered after all? (a lost answer)
+    asio::awaitable<std::string> find_post(std::string channel, std::string key) {
+        auto found = co_await ctx_.slack.find_posted(channel, lookup_oldest_ts(), std::string(post_event_type), key);
+        if (found) co_return *found;
+        log::warn("deploy", "cannot look up post {} in {} ({}); it will be posted again", key, channel,
+                  found.error().to_string());
+        co_return std::string();
+    }
+
+    // One chat.postMessage tagged with metadata {key}. When the answer is lost
+    // (or Slack answers 5xx) the channel is asked whether it arrived before
+    // anything is sent again. Returns the ts, or Slack's error code in `error`.
+    asio::awaitable<std::string> post_tagged(json::object body, std::string key, std::string* error) {
+        const std::string channel = body.contains("channel") && body.at("channel").is_string()
+                                        ? std::string(body.at("channel").get_string())
+                                        : ctx_.cfg.slack.channel;
+        body["metadata"] = json::object{{"event_type", post_event_type}, {"event_payload", json::object{{"key", key}}}};
+        auto posted = co_await ctx_.slack.post_message(std::move(body));
+        if (posted) co_return posted->ts;
+        if (posted.error().code == "outcome_unknown" || posted.error().http_status >= 500) {
+            auto ts = co_await find_post(channel, key);
+            if (!ts.empty()) {
+                log::info("deploy", "post {} had arrived although its answer was lost ({})", key, ts);
+                co_return ts;
+            }
+        }
+        if (error) *error = posted.error().code;
+        log::warn("deploy", "post {} failed: {}", key, posted.error().to_string());
+        co_return std::string();
+    }
+
+    asio::awaitable<void> sleep_backoff(std::chrono::milliseconds& backoff) {
+        co_await sleep(backoff);
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::minutes(5));
+    }
+
+    // The live / failed / unknown announcement: a persisted effect, retried
+    // until Slack has it (and after a restart), never posted twice.
+    asio::awaitable<void> deliver_outcome(std::int64_t id, bool look_first = false) {
+        auto self = shared_from_this();
+        if (!announcing_.insert(id).second) co_return;
+        std::chrono::milliseconds backoff{1000};
+        bool first = !look_first;
+        while (!stopping_) {
+            auto req = store_.load(id);
+            if (!req || !req->announcement_owed) break;
+            const auto key = "outcome:" + std::to_string(id);
+            if (!first) {
+                // A previous try may have arrived (e.g. before a restart).
+                if (auto ts = co_await find_post(channel_of(*req), key); !ts.empty()) {
+                    transition(id, announcement_posted{ts}, "");
+                    break;
+                }
+            }
+            first = false;
+            auto body = blocks::to_json(render_outcome(*req));
+            body["channel"] = channel_of(*req);
+            body["unfurl_links"] = false;
+            body["unfurl_media"] = false;
+            std::string error;
+            auto ts = co_await post_tagged(std::move(body), key, &error);
+            if (!ts.empty()) {
+                transition(id, announcement_posted{ts}, "");
+                break;
+            }
+            co_await sleep_backoff(backoff);
+        }
+        announcing_.erase(id);
+    }
+
+    blocks::message render_outcome(const deploy_request& req) const {
+        switch (req.state) {
+        case request_state::live: return render_live(req);
+        case request_state::outcome_unknown: return render_unknown(req, req.promote.error);
+        case request_state::failed:
+        case request_state::collecting:
+        case request_state::scheduled:
+        case request_state::promoting:
+        case request_state::cancelled: break;
+        }
+        return render_failed(req, req.promote.error);
+    }
+
+    static std::string checklist_key(const deploy_request& req) {
+        // A repost (the first message was deleted) is a different post.
+        return "checklist:" + std::to_string(req.id) + (req.message_ts.empty() ? "" : ":" + req.message_ts);
+    }
+
+    // Posts the request's channel message and records its ts. With
+    // `look_first`, a message posted by an earlier try whose answer was lost (or
+    // before a restart) is found by its metadata instead of posted again.
+    // Returns Slack's error code on failure ("" on success).
+    asio::awaitable<std::string> post_checklist(std::int64_t id, bool look_first) {
         auto req = store_.load(id);
         if (!req) co_return std::string("request not found");
+        const auto key = checklist_key(*req);
+        if (look_first) {
+            if (auto ts = co_await find_post(channel_of(*req), key); !ts.empty()) {
+                transition(id, message_posted{channel_of(*req), ts}, "");
+                co_return std::string();
+            }
+        }
         auto body = blocks::to_json(render(*req));
         body["channel"] = channel_of(*req);
         body["unfurl_links"] = false;
         body["unfurl_media"] = false;
-        auto posted = co_await ctx_.slack.post_message(std::move(body));
-        if (!posted) {
-            log::error("deploy", "#{}: posting the checklist failed: {}", id, posted.error().to_string());
-            co_return posted.error().code;
+        std::string error;
+        auto ts = co_await post_tagged(std::move(body), key, &error);
+        if (ts.empty()) {
+            log::error("deploy", "#{}: posting the checklist failed: {}", id, error);
+            co_return error.empty() ? std::string("unknown_error") : error;
         }
-        transition(id, message_posted{posted->channel, posted->ts}, "");
+        transition(id, message_posted{channel_of(*req), ts}, "");
         co_return std::string();
     }
 
-    asio::awaitable<void> repost_checklist(std::int64_t id) { co_await post_checklist(id); }
+    // Until the open request has a message: retried with backoff (not in
+    // channel, Slack down, or the message was deleted), never posted twice.
+    asio::awaitable<void> keep_posting_checklist(std::int64_t id, bool repost = false) {
+        auto self = shared_from_this();
+        if (!posting_.insert(id).second) co_return;
+        std::chrono::milliseconds backoff{2000};
+        bool first = true;
+        while (!stopping_) {
+            auto req = store_.load(id);
+            if (!req || is_terminal(req->state) || (!repost && !req->message_ts.empty())) break;
+            if (!first) co_await sleep_backoff(backoff);
+            if (auto again = store_.load(id); !again || is_terminal(again->state)) break;
+            auto err = co_await post_checklist(id, !repost || !first);
+            first = false;
+            if (err.empty()) break;
+        }
+        posting_.erase(id);
+    }
+
+    std::string already_open_text(const deploy_request& active) const {
+        if (active.message_ts.empty())
+            return fmt::format("Production deploy #{} by <@{}> is already open ({}); its checklist message could not "
+                               "be posted yet and I keep trying. Finish or `/deploy cancel` it first.",
+                               active.id, active.requester, to_string(active.state));
+        return fmt::format("Production deploy #{} by <@{}> is already open ({}) — see its checklist message in <#{}>. "
+                           "Finish or `/deploy cancel` it first.",
+                           active.id, active.requester, to_string(active.state), channel_of(active));
+    }
 
     asio::awaitable<void> cmd_prod(slash_command cmd) {
         auto self = shared_from_this();
@@ -742,9 +1033,7 @@ private:
         if (auto active = store_.active()) {
             co_await reply_ephemeral(
                 ctx_, cmd,
-                plain(fmt::format("Production deploy #{} by <@{}> is already open ({}) — see its checklist message in "
-                                  "<#{}>. Finish or `/deploy cancel` it first.",
-                                  active->id, active->requester, to_string(active->state), active->channel)));
+                plain(already_open_text(*active)));
             co_return;
         }
         auto id = store_.next_id();
@@ -766,11 +1055,13 @@ private:
             co_return;
         }
         // The message goes out at once (it is the team notification); evidence fills it in.
-        if (auto err = co_await post_checklist(*id); !err.empty())
+        if (auto err = co_await post_checklist(*id, false); !err.empty()) {
             co_await reply_ephemeral(ctx_, cmd,
                                      plain("I could not post the checklist in this channel (" + err +
-                                           "). Is deploybot invited to the channel? The request stays open; "
-                                           "`/deploy cancel` to drop it."));
+                                           "). Is deploybot invited to the channel? The request stays open and I "
+                                           "keep trying to post it; `/deploy cancel` to drop it."));
+            spawn(keep_posting_checklist(*id), "post checklist");
+        }
         if (!ws.is_open)
             co_await reply_ephemeral(ctx_, cmd,
                                      plain(fmt::format("Outside the deploy window: production deploy #{} is scheduled "
@@ -865,21 +1156,45 @@ private:
                            dep->creator.empty() ? std::string() : ", by " + blocks::escape(dep->creator));
     }
 
+    struct status_reads {
+        api_result<vercel_alias> prod_alias, staging_alias;
+        api_result<vercel_deployment> prod_dep, staging_dep;
+    };
+
+    asio::awaitable<status_reads> read_status() {
+        auto self = shared_from_this();   // may finish after /deploy status gave up on it
+        const auto& vc = ctx_.cfg.vercel;
+        auto round4 = co_await (vercel_.get_alias(vc.production_domain) && vercel_.get_alias(vc.staging_domain));
+        auto round5 = co_await (get_deployment_or_empty(deployment_of(std::get<0>(round4))) &&
+                                get_deployment_or_empty(deployment_of(std::get<1>(round4))));
+        co_return status_reads{std::move(std::get<0>(round4)), std::move(std::get<1>(round4)),
+                               std::move(std::get<0>(round5)), std::move(std::get<1>(round5))};
+    }
+
+    std::string not_answering_line(const std::string& what, const std::string& domain) const {
+        return fmt::format("*{}* ({}): Vercel is not answering (no reply within {} s); try again shortly\n", what,
+                           domain, status_deadline.count() / 1000);
+    }
+
+    // Answers within status_deadline whatever Vercel does: what it could not
+    // read in time says so instead of holding the whole answer back.
+    static constexpr std::chrono::milliseconds status_deadline{2500};
+
     asio::awaitable<void> cmd_status(slash_command cmd) {
         auto self = shared_from_this();
         const auto& vc = ctx_.cfg.vercel;
-        auto round4 = co_await (vercel_.get_alias(vc.production_domain) && vercel_.get_alias(vc.staging_domain));
-        auto& prod_alias = std::get<0>(round4);
-        auto& staging_alias = std::get<1>(round4);
-        auto round5 =
-            co_await (get_deployment_or_empty(deployment_of(prod_alias)) &&
-                      get_deployment_or_empty(deployment_of(staging_alias)));
-        auto& prod_dep = std::get<0>(round5);
-        auto& staging_dep = std::get<1>(round5);
+        auto reads = co_await within(ctx_.executor, read_status(), status_deadline);
         auto m = render_basic_status(ctx_);
         std::string text;
-        text += fmt::format("*Production* ({}): {}\n", vc.production_domain, describe_deployment(prod_alias, prod_dep));
-        text += fmt::format("*Staging* ({}): {}\n", vc.staging_domain, describe_deployment(staging_alias, staging_dep));
+        if (reads) {
+            text += fmt::format("*Production* ({}): {}\n", vc.production_domain,
+                                describe_deployment(reads->prod_alias, reads->prod_dep));
+            text += fmt::format("*Staging* ({}): {}\n", vc.staging_domain,
+                                describe_deployment(reads->staging_alias, reads->staging_dep));
+        } else {
+            text += not_answering_line("Production", vc.production_domain);
+            text += not_answering_line("Staging", vc.staging_domain);
+        }
         if (auto active = store_.active())
             text += fmt::format("*Active request*: #{} by <@{}>, {} ({}/6 done)\n", active->id, active->requester,
                                 to_string(active->state), done_count(*active));
@@ -901,8 +1216,10 @@ private:
     std::string render_history(const std::vector<deploy_request>& list) const {
         std::string text = list.empty() ? "No production deploys yet." : "";
         for (const auto& r : list) {
-            const char* icon = r.state == request_state::live ? ":white_check_mark:"
-                               : r.state == request_state::failed ? ":x:" : ":heavy_minus_sign:";
+            const char* icon = r.state == request_state::live                ? ":white_check_mark:"
+                               : r.state == request_state::failed          ? ":x:"
+                               : r.state == request_state::outcome_unknown ? ":grey_question:"
+                                                                           : ":heavy_minus_sign:";
             const auto took = r.promote.finished_at && r.promote.clicked_at
                                   ? ", promote took " + render_age(*r.promote.finished_at - *r.promote.clicked_at)
                                   : std::string();
@@ -936,6 +1253,18 @@ private:
 
     // ---------- buttons ----------
 
+    // Refresh costs about eight API calls: one manual refresh per request per
+    // 10 s. Returns how long to wait (0 = go ahead, and the slot is taken).
+    std::chrono::seconds manual_refresh_wait(std::int64_t id) {
+        constexpr auto spacing = std::chrono::seconds(10);
+        const auto now = std::chrono::steady_clock::now();
+        std::erase_if(last_manual_refresh_, [&](const auto& kv) { return now - kv.second >= spacing; });
+        if (auto it = last_manual_refresh_.find(id); it != last_manual_refresh_.end())
+            return std::chrono::ceil<std::chrono::seconds>(spacing - (now - it->second));
+        last_manual_refresh_[id] = now;
+        return std::chrono::seconds(0);
+    }
+
     asio::awaitable<void> on_click(block_action click) {
         auto self = shared_from_this();
         auto act = parse_deploy_action(click.action_id);
@@ -945,6 +1274,16 @@ private:
         if (act) req = store_.load(id);
         if (!act || !req) {
             co_await reply_ephemeral(ctx_, click, plain("That button belongs to a deploy request I no longer know."));
+            co_return;
+        }
+        // A click counts only on the request's own message, in its channel.
+        if (click.channel_id != channel_of(*req) || (!req->message_ts.empty() && click.message_ts != req->message_ts)) {
+            log::warn("deploy", "click {} for #{} came from {} / {}, not the request's message; ignored",
+                      click.action_id, id, click.channel_id, click.message_ts);
+            co_await reply_ephemeral(ctx_, click,
+                                     plain(fmt::format("That button is not on production deploy #{}'s checklist "
+                                                       "message; nothing was done.",
+                                                       id)));
             co_return;
         }
         // Role and lock refusals are ours to post; the state machine posts its own.
@@ -975,7 +1314,12 @@ private:
                 out = transition(id, confirm_rollback_plan{click.user_id}, click.user_id);
             break;
         case deploy_action::refresh:
-            spawn(refresh(id, click.user_id), "refresh");
+            if (auto wait = manual_refresh_wait(id); wait.count() > 0)
+                refusal = fmt::format("The checklist was refreshed moments ago; press Refresh again in {} s (it also "
+                                      "refreshes itself every {} s).",
+                                      wait.count(), ctx_.cfg.checklist_refresh.count());
+            else
+                spawn(refresh(id, click.user_id), "refresh");
             break;
         case deploy_action::cancel:
             out = transition(id, cancel_request{click.user_id, is_admin(click.user_id)}, click.user_id);

@@ -74,6 +74,7 @@ std::string state_label(const deploy_request& r) {
         case request_state::live: return "live";
         case request_state::failed: return "failed";
         case request_state::cancelled: return "cancelled";
+        case request_state::outcome_unknown: return "outcome unknown";
     }
     return "";
 }
@@ -187,6 +188,10 @@ std::string outcome_text(const deploy_request& req, const message_context& ctx) 
         case request_state::failed:
             return ":x: *Promote failed*: " + escape(truncate(p.error, 500)) + "\nProduction still serves `" +
                    escape(req.production.deployment_id) + "` unless Vercel says otherwise — check before retrying.";
+        case request_state::outcome_unknown:
+            return ":grey_question: *Outcome unknown*: " + escape(truncate(p.error, 500)) + "\nCheck what " +
+                   escape(ctx.production_domain) + " serves in Vercel: if it is `" + short_sha(req.candidate.commit_sha) +
+                   "`, this deploy is live; if not, run `/deploy prod` again.";
         case request_state::cancelled:
             return ":heavy_minus_sign: *Cancelled*" +
                    (req.cancelled_by.empty() ? std::string() : " by <@" + escape(req.cancelled_by) + ">");
@@ -246,6 +251,7 @@ std::string render_fallback_text(const deploy_request& req) {
         case request_state::live: return base + " is live: " + sha;
         case request_state::failed: return base + " failed: " + truncate(req.promote.error, 200);
         case request_state::cancelled: return base + " was cancelled";
+        case request_state::outcome_unknown: return base + ": outcome unknown, check Vercel";
         case request_state::promoting: return base + ": promoting " + sha;
         case request_state::scheduled:
             return base + ": " + std::to_string(done_count(req)) + "/6 checks done, scheduled" +

@@ -1,5 +1,9 @@
 #include "commands/deploy_request.hpp"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -20,19 +24,21 @@ std::string_view to_string(request_state s) {
         case request_state::live: return "live";
         case request_state::failed: return "failed";
         case request_state::cancelled: return "cancelled";
+        case request_state::outcome_unknown: return "unknown";
     }
     return "collecting";
 }
 
 std::optional<request_state> parse_request_state(std::string_view s) {
     for (auto st : {request_state::collecting, request_state::scheduled, request_state::promoting, request_state::live,
-                    request_state::failed, request_state::cancelled})
+                    request_state::failed, request_state::cancelled, request_state::outcome_unknown})
         if (to_string(st) == s) return st;
     return std::nullopt;
 }
 
 bool is_terminal(request_state s) {
-    return s == request_state::live || s == request_state::failed || s == request_state::cancelled;
+    return s == request_state::live || s == request_state::failed || s == request_state::cancelled ||
+           s == request_state::outcome_unknown;
 }
 
 std::string_view to_string(staging_model m) {
@@ -179,6 +185,7 @@ struct machine {
             case request_state::live:
             case request_state::failed:
             case request_state::cancelled:
+            case request_state::outcome_unknown:
                 return "Production deploy #" + std::to_string(before.id) + " is " + std::string(to_string(before.state)) +
                        "; start a new request with /deploy prod.";
             default: return std::nullopt;
@@ -447,6 +454,16 @@ struct machine {
         return accept("promote started: " + req().promote.target_deployment_id);
     }
 
+    transition_result on(const promote_sending& e) {
+        if (before.state != request_state::promoting || other_attempt(e.attempt_id)) return ignore();
+        auto& r = req();
+        r.promote.sent_baseline_ms = e.baseline_ms;
+        if (!e.target_deployment_id.empty()) r.promote.target_deployment_id = e.target_deployment_id;
+        if (!r.promote.started_at) r.promote.started_at = now;
+        return accept("promote POST of " + r.promote.target_deployment_id + " (baseline " +
+                      std::to_string(e.baseline_ms) + ")");
+    }
+
     transition_result on(const promote_finished& e) {
         if (before.state != request_state::promoting || other_attempt(e.attempt_id)) return ignore();
         auto& r = req();
@@ -454,6 +471,7 @@ struct machine {
         if (r.promote.target_deployment_id.empty()) r.promote.target_deployment_id = r.candidate.deployment_id;
         if (!r.promote.started_at) r.promote.started_at = now;
         r.promote.finished_at = now;
+        r.announcement_owed = true;
         if (e.ok) {
             r.state = request_state::live;
             r.promote.outcome = "live";
@@ -461,12 +479,28 @@ struct machine {
             out.effects.push_back(announce_live{r.promote.target_deployment_id, r.candidate.commit_sha});
             return accept("live: " + r.promote.target_deployment_id);
         }
+        if (e.unknown) {
+            r.state = request_state::outcome_unknown;
+            r.promote.outcome = "unknown";
+            r.promote.error = e.error;
+            out.effects.push_back(update_message{});
+            out.effects.push_back(announce_unknown{e.error});
+            return accept("promote outcome unknown: " + e.error);
+        }
         r.state = request_state::failed;
         r.promote.outcome = "failed";
         r.promote.error = e.error.empty() ? "unknown error" : e.error;
         out.effects.push_back(update_message{});
         out.effects.push_back(announce_failed{r.promote.error});
         return accept("promote failed: " + r.promote.error);
+    }
+
+    transition_result on(const announcement_posted& e) {
+        if (!before.announcement_owed) return ignore();
+        auto& r = req();
+        r.announcement_owed = false;
+        r.announcement_ts = e.ts;
+        return accept("outcome announced " + e.ts);
     }
 
     transition_result on(const cancel_request& e) {
@@ -590,8 +624,10 @@ std::string_view event_name(const deploy_event& e) {
                           [](const window_closed&) { return "window_closed"; },
                           [](const deploy_clicked&) { return "deploy_clicked"; },
                           [](const promote_started&) { return "promote_started"; },
+                          [](const promote_sending&) { return "promote_sending"; },
                           [](const promote_finished&) { return "promote_finished"; },
                           [](const cancel_request&) { return "cancel"; },
+                          [](const announcement_posted&) { return "announcement_posted"; },
                       },
                       e);
 }
@@ -604,6 +640,7 @@ std::string_view effect_name(const effect& e) {
                           [](const verify_promote&) { return "verify_promote"; },
                           [](const announce_live&) { return "announce_live"; },
                           [](const announce_failed&) { return "announce_failed"; },
+                          [](const announce_unknown&) { return "announce_unknown"; },
                           [](const mention_requester_window_open&) { return "mention_requester_window_open"; },
                           [](const announce_override&) { return "announce_override"; },
                           [](const announce_cancelled&) { return "announce_cancelled"; },
@@ -617,7 +654,8 @@ std::vector<effect> resume_effects(const deploy_request& r) {
     std::vector<effect> out;
     if (is_terminal(r.state)) return out;
     if (r.state == request_state::promoting)
-        out.push_back(verify_promote{r.promote.attempt_id, r.candidate.deployment_id, r.promote.target_deployment_id});
+        out.push_back(verify_promote{r.promote.attempt_id, r.candidate.deployment_id, r.promote.target_deployment_id,
+                                     r.promote.sent_baseline_ms});
     else
         out.push_back(update_message{});
     return out;
@@ -630,6 +668,9 @@ std::int64_t to_ms(time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 time_point from_ms(std::int64_t ms) {
+    // Clamped so the conversion to the clock's nanoseconds cannot overflow (±290 years).
+    constexpr std::int64_t limit = std::int64_t{9'000'000'000'000};
+    ms = std::clamp(ms, -limit, limit);
     return time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::milliseconds{ms})};
 }
 
@@ -643,8 +684,9 @@ std::int64_t get_int(const json::object& o, std::string_view k, std::int64_t def
     const auto* v = o.if_contains(k);
     if (!v) return def;
     if (v->is_int64()) return v->get_int64();
-    if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-    if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+    if (v->is_uint64()) return v->get_uint64() > static_cast<std::uint64_t>(INT64_MAX) ? def : static_cast<std::int64_t>(v->get_uint64());
+    // Range-checked before converting: a double outside int64 is undefined behaviour.
+    if (v->is_double() && std::abs(v->get_double()) < 9.0e18) return static_cast<std::int64_t>(v->get_double());
     return def;
 }
 bool get_bool(const json::object& o, std::string_view k) {
@@ -709,6 +751,8 @@ std::string serialize_request(const deploy_request& r) {
         {"rollback_target_id", r.rollback_target_id},
         {"promote_attempts", r.promote_attempts},
         {"cancelled_by", r.cancelled_by},
+        {"announcement_owed", r.announcement_owed},
+        {"announcement_ts", r.announcement_ts},
     };
     if (r.sign_off)
         o["sign_off"] = json::object{{"user", r.sign_off->user},
@@ -727,7 +771,9 @@ std::string serialize_request(const deploy_request& r) {
                                 {"target_deployment_id", p.target_deployment_id},
                                 {"finished_at", opt_ms(p.finished_at)},
                                 {"outcome", p.outcome},
-                                {"error", p.error}};
+                                {"error", p.error},
+                                {"sent_baseline_ms", p.sent_baseline_ms},
+                                {"outcome_note", p.outcome_note}};
     return json::serialize(o);
 }
 
@@ -779,6 +825,8 @@ result<deploy_request> parse_request(std::string_view text) {
     r.rollback_target_id = get_str(o, "rollback_target_id");
     r.promote_attempts = static_cast<int>(get_int(o, "promote_attempts"));
     r.cancelled_by = get_str(o, "cancelled_by");
+    if (const auto* v = o.if_contains("announcement_owed"); v && v->is_bool()) r.announcement_owed = v->get_bool();
+    r.announcement_ts = get_str(o, "announcement_ts");
     if (const auto* p = get_obj(o, "promote")) {
         r.promote.attempt_id = get_str(*p, "attempt_id");
         r.promote.clicked_by = get_str(*p, "clicked_by");
@@ -788,6 +836,10 @@ result<deploy_request> parse_request(std::string_view text) {
         r.promote.finished_at = get_opt_time(*p, "finished_at");
         r.promote.outcome = get_str(*p, "outcome");
         r.promote.error = get_str(*p, "error");
+        // Written by every version that sends promotes this way; a request saved by an
+        // older version may have sent it: 0 makes the resume read Vercel first.
+        r.promote.sent_baseline_ms = p->contains("sent_baseline_ms") ? get_int(*p, "sent_baseline_ms") : 0;
+        r.promote.outcome_note = get_str(*p, "outcome_note");
     }
     return r;
 }

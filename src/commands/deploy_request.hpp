@@ -32,7 +32,10 @@ using time_point = std::chrono::system_clock::time_point;
 // "ready" is derived, not stored: it depends on the clock (window) and on the
 // checklist, and a persisted "ready" would go stale the moment staging moved or
 // the window closed. See missing_for_deploy / is_deployable.
-enum class request_state { collecting, scheduled, promoting, live, failed, cancelled };
+// outcome_unknown: the promote was sent, and neither its answer nor Vercel's
+// state said what became of it within a bounded time (announced as such, with
+// what to check). Terminal, like live/failed/cancelled.
+enum class request_state { collecting, scheduled, promoting, live, failed, cancelled, outcome_unknown };
 std::string_view to_string(request_state s);
 std::optional<request_state> parse_request_state(std::string_view s);
 bool is_terminal(request_state s);
@@ -108,8 +111,12 @@ struct promote_info {
     std::optional<time_point> started_at;
     std::string target_deployment_id;    // differs from the candidate for a rebuild (models B/C)
     std::optional<time_point> finished_at;
-    std::string outcome;                 // "", "live", "failed"
+    std::string outcome;                 // "", "live", "failed", "unknown"
     std::string error;
+    // lastAliasRequest.requestedAt read just before the promote POST, recorded
+    // before sending it; -1 = the POST was never sent. Ours is the newer job.
+    std::int64_t sent_baseline_ms = -1;
+    std::string outcome_note;            // e.g. "Vercel rate limited the promote; retried after 2 s"
 };
 
 struct deploy_request {
@@ -135,6 +142,11 @@ struct deploy_request {
     promote_info promote;
     int promote_attempts = 0;
     std::string cancelled_by;
+    // The live / failed / unknown announcement is owed from the moment the
+    // outcome is recorded until Slack has it (a persisted effect: retried, and
+    // re-sent after a restart, but looked up first so it is never posted twice).
+    bool announcement_owed = false;
+    std::string announcement_ts;
 
     const checklist_item& item(item_key k) const;
     checklist_item& item(item_key k);
@@ -167,13 +179,22 @@ struct window_opened {};
 struct window_closed { std::string next_window; };
 struct deploy_clicked { std::string user; bool window_open = false; std::string next_window; };
 struct promote_started { std::string attempt_id; std::string target_deployment_id; };
-struct promote_finished { std::string attempt_id; bool ok = false; std::string target_deployment_id; std::string error; };
+// Recorded right before the promote POST (see promote_info::sent_baseline_ms).
+struct promote_sending { std::string attempt_id; std::string target_deployment_id; std::int64_t baseline_ms = 0; };
+struct promote_finished {
+    std::string attempt_id;
+    bool ok = false;
+    std::string target_deployment_id;
+    std::string error;
+    bool unknown = false;                // neither success nor failure could be established
+};
 struct cancel_request { std::string user; bool is_admin = false; };
+struct announcement_posted { std::string ts; };
 
 using deploy_event =
     std::variant<checklist_evaluated, message_posted, qa_sign_off_clicked, confirm_migrations, flags_chosen,
                  confirm_rollback_plan, override_schedule, window_opened, window_closed, deploy_clicked,
-                 promote_started, promote_finished, cancel_request>;
+                 promote_started, promote_sending, promote_finished, cancel_request, announcement_posted>;
 std::string_view event_name(const deploy_event& e);   // "checklist_evaluated", "qa_sign_off", …
 
 // ---- effects (values; the I/O layer executes them after persisting) ----
@@ -186,9 +207,15 @@ struct start_promote {
     staging_model model = staging_model::unknown;   // A: promote; B/C: rebuild then promote
 };
 // After a restart in `promoting`: ask Vercel what happened, never re-promote blindly.
-struct verify_promote { std::string attempt_id; std::string deployment_id; std::string target_deployment_id; };
+struct verify_promote {
+    std::string attempt_id;
+    std::string deployment_id;
+    std::string target_deployment_id;
+    std::int64_t sent_baseline_ms = -1;  // -1: the promote POST never went out
+};
 struct announce_live { std::string target_deployment_id; std::string commit_sha; };
 struct announce_failed { std::string error; };
+struct announce_unknown { std::string detail; };                       // outcome unknown: what to check
 struct mention_requester_window_open { std::string requester; };      // in the message thread
 struct announce_override { std::string admin; std::string reason; };
 struct announce_cancelled { std::string by; };
@@ -196,7 +223,7 @@ struct announce_sign_off_void { std::string text; };                   // in the
 struct candidate_changed { std::string old_deployment_id; std::string new_deployment_id; };   // recompute "what ships"
 
 using effect = std::variant<post_refusal, update_message, start_promote, verify_promote, announce_live,
-                            announce_failed, mention_requester_window_open, announce_override,
+                            announce_failed, announce_unknown, mention_requester_window_open, announce_override,
                             announce_cancelled, announce_sign_off_void, candidate_changed>;
 std::string_view effect_name(const effect& e);
 

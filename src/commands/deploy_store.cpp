@@ -91,6 +91,16 @@ result<void> deploy_store::save(const deploy_request& req, const std::optional<a
     if (!exec(db, "BEGIN IMMEDIATE")) return storage_error();
     bool ok = false;
     {
+        // Revisions only go forward: a save built on a stale read (another
+        // writer got there first) is refused instead of overwriting its update.
+        stmt cur(db, "SELECT json_extract(body, '$.revision') FROM deploy_requests WHERE id = ?");
+        cur.bind(1, req.id);
+        if (cur.step() == SQLITE_ROW && cur.integer(0) >= req.revision) {
+            exec(db, "ROLLBACK");
+            return make_error_code(errc::conflict);
+        }
+    }
+    {
         stmt st(db, R"sql(
 INSERT INTO deploy_requests (id, state, requester, created_at, updated_at, message_ts, body)
 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -158,7 +168,7 @@ std::optional<deploy_request> deploy_store::active() const {
 
 std::vector<deploy_request> deploy_store::history(std::size_t n) const {
     return query_bodies(db_.handle(),
-                        "SELECT body FROM deploy_requests WHERE state IN ('live', 'failed', 'cancelled') "
+                        "SELECT body FROM deploy_requests WHERE state IN ('live', 'failed', 'cancelled', 'unknown') "
                         "ORDER BY updated_at DESC, id DESC LIMIT ?",
                         static_cast<std::int64_t>(n), true);
 }

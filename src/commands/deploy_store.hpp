@@ -30,6 +30,8 @@ public:
 
     // Upsert of the request (columns + JSON blob), plus `audit` if given, in
     // one transaction.
+    // errc::conflict when the stored revision is not older than req.revision
+    // (a save built on a stale read, or a second create of the same id).
     result<void> save(const deploy_request& req, const std::optional<audit_entry>& audit = std::nullopt);
 
     // save() of an accepted transition with an audit row of kind "transition".

@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -49,6 +50,27 @@ boost::asio::awaitable<std::vector<std::optional<T>>> gather(boost::asio::any_io
         co_await st->wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
     }
     co_return std::move(st->results);
+}
+
+// Runs `task` and returns its result, or nullopt when `deadline` passes first.
+// The task is not cancelled (Boost 1.81's cancellation has lifetime bugs): it
+// runs on and its late result is dropped, so it must own what it uses.
+template <class T>
+boost::asio::awaitable<std::optional<T>> within(boost::asio::any_io_executor ex, boost::asio::awaitable<T> task,
+                                                std::chrono::milliseconds deadline) {
+    struct state {
+        explicit state(boost::asio::any_io_executor e) : wake(e) {}
+        std::optional<T> result;
+        boost::asio::steady_timer wake;
+    };
+    auto st = std::make_shared<state>(ex);
+    st->wake.expires_after(deadline);
+    boost::asio::co_spawn(ex, std::move(task), [st](std::exception_ptr e, T value) {
+        if (!e) st->result = std::move(value);
+        st->wake.cancel();
+    });
+    co_await st->wake.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    co_return std::move(st->result);
 }
 
 }  // namespace deploybot

@@ -1,5 +1,7 @@
 #include "integrations/api_retry.hpp"
 
+#include "bot/error.hpp"
+
 #include <boost/throw_exception.hpp>
 #include <fmt/format.h>
 
@@ -19,6 +21,16 @@ std::string api_error::to_string() const {
     if (!message.empty()) out += ": " + message;
     if (retry_after) out += fmt::format(" (retry after {} s)", retry_after->count());
     return out;
+}
+
+std::string transport_code(const boost::system::error_code& ec) {
+    if (ec == make_error_code(errc::outcome_unknown)) return "outcome_unknown";
+    if (ec == make_error_code(errc::timeout)) return "timeout";
+    return "transport";
+}
+
+bool outcome_unknown(const api_error& e) {
+    return e.code == "outcome_unknown" || e.http_status == 502 || e.http_status == 503 || e.http_status == 504;
 }
 
 void throw_exception_from_error(const api_error& e, const boost::source_location& loc) {

@@ -34,6 +34,15 @@ struct api_error {
     std::string to_string() const;   // "vercel 404 not_found: Deployment not found"
 };
 
+// Pure: the api_error code for a request that got no HTTP response.
+// "outcome_unknown" = a mutation went out and nothing came back (it may have
+// been carried out); "not_sent" = it never left; "timeout"; else "transport".
+std::string transport_code(const boost::system::error_code& ec);
+
+// True when an error says a mutation may have been carried out: no answer
+// after it was sent, or a gateway error (502/503/504) that may hide a success.
+bool outcome_unknown(const api_error& e);
+
 // Lets result<T, api_error>::value() throw (bugs only; callers test has_value()).
 [[noreturn]] void throw_exception_from_error(const api_error& e, const boost::source_location& loc);
 

@@ -264,7 +264,7 @@ asio::awaitable<api_result<http_response>> github_client::send(std::string metho
         milliseconds wait{0};
         if (!r) {
             if (!idempotent || attempt >= opts_.retry.max_attempts)
-                co_return api_error{std::string(service_name), 0, "transport", r.error().message(), {}};
+                co_return api_error{std::string(service_name), 0, transport_code(r.error()), r.error().message(), {}};
             wait = std::min(make_exponential_wait(milliseconds(1000), attempt), opts_.retry.max_wait);
             log::warn("github", "{} {} failed ({}), retrying in {} ms", method, url, r.error().message(), wait.count());
         } else {

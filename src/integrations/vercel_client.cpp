@@ -272,7 +272,7 @@ asio::awaitable<api_result<http_response>> vercel_client::send(std::string metho
         milliseconds wait{0};
         if (!r) {
             if (!is_get || attempt >= opts_.retry.max_attempts)
-                co_return api_error{std::string(service_name), 0, "transport", r.error().message(), {}};
+                co_return api_error{std::string(service_name), 0, transport_code(r.error()), r.error().message(), {}};
             wait = std::min(make_exponential_wait(opts_.retry.backoff_base, attempt), opts_.retry.max_wait);
             log::warn("vercel", "{} {} failed ({}), retrying in {} ms", method, path, r.error().message(), wait.count());
         } else {
@@ -373,13 +373,12 @@ asio::awaitable<api_result<vercel_project>> vercel_client::get_project() {
 }
 
 asio::awaitable<api_result<promote_result>> vercel_client::promote(std::string deployment_id) {
+    // A 409 is an error like any other (vercel.md §3.5): the caller confirms
+    // through the production alias instead of taking it as success.
     auto r = co_await send("POST", "/v10/projects/" + encode(cfg_.project) + "/promote/" + encode(deployment_id), {},
                            "{}");
-    if (!r) {
-        if (r.error().http_status == 409) co_return promote_result{true, 409, r.error().message};
-        co_return r.error();
-    }
-    co_return promote_result{false, r->status, {}};
+    if (!r) co_return r.error();
+    co_return promote_result{r->status};
 }
 
 asio::awaitable<api_result<vercel_deployment>> vercel_client::create_deployment(create_deployment_request req) {
@@ -442,31 +441,46 @@ asio::awaitable<api_result<std::vector<promote_alias_status>>> vercel_client::li
     co_return out;
 }
 
+namespace {
+alias_job_wait make_wait(std::string type, std::string deployment_id, std::int64_t baseline_ms, milliseconds timeout,
+                         milliseconds poll_interval) {
+    alias_job_wait w;
+    w.type = std::move(type);
+    w.deployment_id = std::move(deployment_id);
+    w.baseline_ms = baseline_ms;
+    w.timeout = timeout;
+    w.poll_interval = poll_interval;
+    return w;
+}
+}  // namespace
+
 asio::awaitable<api_result<alias_job_result>> vercel_client::wait_for_promote(std::string deployment_id,
-                                                                              std::int64_t t0_ms,
+                                                                              std::int64_t baseline_ms,
                                                                               milliseconds timeout,
                                                                               milliseconds poll_interval) {
-    co_return co_await wait_for_alias_job("promote", std::move(deployment_id), t0_ms, timeout, poll_interval);
+    co_return co_await follow_alias_job(make_wait("promote", std::move(deployment_id), baseline_ms, timeout, poll_interval));
 }
 
 asio::awaitable<api_result<alias_job_result>> vercel_client::wait_for_rollback(std::string deployment_id,
-                                                                               std::int64_t t0_ms,
+                                                                               std::int64_t baseline_ms,
                                                                                milliseconds timeout,
                                                                                milliseconds poll_interval) {
-    co_return co_await wait_for_alias_job("rollback", std::move(deployment_id), t0_ms, timeout, poll_interval);
+    co_return co_await follow_alias_job(make_wait("rollback", std::move(deployment_id), baseline_ms, timeout, poll_interval));
 }
 
-asio::awaitable<api_result<alias_job_result>> vercel_client::wait_for_alias_job(std::string type,
-                                                                                std::string deployment_id,
-                                                                                std::int64_t t0_ms,
-                                                                                milliseconds timeout,
-                                                                                milliseconds poll_interval) {
+asio::awaitable<api_result<alias_job_result>> vercel_client::follow_alias_job(alias_job_wait w) {
     using clock = std::chrono::steady_clock;
-    const auto deadline = clock::now() + timeout;
+    const auto start = clock::now();
+    const auto deadline = start + w.timeout;
+    auto last_answer = start;
     auto remaining = [&] {
         return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - clock::now()));
     };
-    std::string last_seen = "no request seen";
+    auto since = [](clock::time_point t) { return std::chrono::duration_cast<milliseconds>(clock::now() - t); };
+    auto secs = [](milliseconds m) { return std::chrono::duration_cast<std::chrono::seconds>(m).count(); };
+    const bool unknown_mode = w.appear_within > milliseconds(0);
+    std::string last_seen = "no request of ours seen";
+    bool seen = false;
     std::optional<alias_job_result> finished;
     for (;;) {
         if (!finished) {
@@ -474,14 +488,17 @@ asio::awaitable<api_result<alias_job_result>> vercel_client::wait_for_alias_job(
             if (!p) {
                 if (is_permanent(p.error())) co_return p.error();
                 last_seen = p.error().to_string();
-            } else if (auto& lar = p->last_alias_request; lar) {
-                // Only our own request counts; older ones (other people's, stale) are ignored.
-                if (lar->type == type && lar->to_deployment_id == deployment_id && lar->requested_at_ms >= t0_ms - 5000) {
+            } else {
+                last_answer = clock::now();
+                if (auto& lar = p->last_alias_request;
+                    lar && lar->type == w.type && lar->to_deployment_id == w.deployment_id &&
+                    lar->requested_at_ms > w.baseline_ms) {
+                    seen = true;
                     last_seen = "jobStatus " + lar->job_status;
                     if (lar->job_status == "succeeded" || lar->job_status == "failed" || lar->job_status == "skipped") {
                         alias_job_result res;
                         res.job_status = lar->job_status;
-                        if (res.job_status == "failed" && type == "promote") {
+                        if (res.job_status == "failed" && w.type == "promote") {
                             auto failed = co_await list_promote_aliases(true);
                             if (failed) res.failed_aliases = std::move(*failed);
                         }
@@ -490,23 +507,45 @@ asio::awaitable<api_result<alias_job_result>> vercel_client::wait_for_alias_job(
                     }
                 }
             }
+            if (!finished && !seen && unknown_mode) {
+                // The POST may have done its work without a job we can see (or
+                // before our baseline read): production serving it settles it.
+                auto a = co_await get_alias(cfg_.production_domain);
+                if (a) last_answer = clock::now();
+                if (a && a->deployment_id == w.deployment_id) {
+                    alias_job_result res;
+                    res.job_status = "succeeded";
+                    res.production_alias_confirmed = true;
+                    co_return res;
+                }
+                if (since(start) >= w.appear_within)
+                    co_return api_error{std::string(service_name), 0, "no_trace",
+                                        fmt::format("no {} of {} appeared at Vercel within {} s", w.type,
+                                                    w.deployment_id, secs(w.appear_within)),
+                                        {}};
+            }
         }
         if (finished) {
             // Step 3: production domain must now point at the deployment.
             auto a = co_await get_alias(cfg_.production_domain);
-            if (a && a->deployment_id == deployment_id) {
+            if (a) last_answer = clock::now();
+            if (a && a->deployment_id == w.deployment_id) {
                 finished->production_alias_confirmed = true;
                 co_return *finished;
             }
             if (remaining() == milliseconds(0)) co_return *finished;
         }
+        if (since(last_answer) >= w.silence_limit)
+            co_return api_error{std::string(service_name), 0, "not_answering",
+                                fmt::format("Vercel has not answered for {} s while following the {} of {} ({})",
+                                            secs(since(last_answer)), w.type, w.deployment_id, last_seen),
+                                {}};
         if (remaining() == milliseconds(0))
             co_return api_error{std::string(service_name), 0, "timeout",
-                                fmt::format("{} of {} not finished after {} s ({})", type, deployment_id,
-                                            std::chrono::duration_cast<std::chrono::seconds>(timeout).count(),
-                                            last_seen),
+                                fmt::format("{} of {} not finished after {} s ({})", w.type, w.deployment_id,
+                                            secs(w.timeout), last_seen),
                                 {}};
-        co_await sleep_for(std::min(poll_interval, remaining()));
+        co_await sleep_for(std::min(w.poll_interval, remaining()));
     }
 }
 

@@ -95,9 +95,7 @@ struct deployment_filter {
 };
 
 struct promote_result {
-    bool already_current = false;   // 409: the deployment already serves production
-    int http_status = 0;            // 201/202 accepted, 409 already current
-    std::string message;
+    int http_status = 0;            // 201/202: accepted; the alias job runs asynchronously
 };
 
 struct git_source {
@@ -121,6 +119,24 @@ struct promote_alias_status {
     std::string id;
     std::string alias;
     std::string status;   // completed | in-progress | pending | failed
+};
+
+// How to follow an alias job (promote or rollback) after its POST. Ours is the
+// lastAliasRequest of that type and target whose requestedAt is newer than
+// `baseline_ms`, the requestedAt read just before the POST (0 = there was none):
+// Vercel's clock against Vercel's clock, never against ours.
+struct alias_job_wait {
+    std::string type = "promote";            // promote | rollback
+    std::string deployment_id;
+    std::int64_t baseline_ms = 0;
+    std::chrono::milliseconds timeout{600000};        // overall
+    std::chrono::milliseconds poll_interval{2000};
+    // When the POST's outcome is unknown: give up with "no_trace" when no job of
+    // ours has appeared by then (0 = wait the whole timeout), and count the
+    // production alias moving to the deployment as success.
+    std::chrono::milliseconds appear_within{0};
+    // Vercel answered none of our reads for this long: "not_answering".
+    std::chrono::milliseconds silence_limit{120000};
 };
 
 struct alias_job_result {
@@ -166,14 +182,16 @@ public:
     asio::awaitable<api_result<void>> rollback(std::string deployment_id, std::string description);
     asio::awaitable<api_result<std::vector<promote_alias_status>>> list_promote_aliases(bool failed_only);
 
-    // Polls lastAliasRequest (vercel.md §3.5 steps 2–3) until the promote of
-    // `deployment_id` requested at/after t0_ms - 5 s is finished, then checks the
-    // production alias. Error "timeout" when not finished within `timeout`.
-    asio::awaitable<api_result<alias_job_result>> wait_for_promote(std::string deployment_id, std::int64_t t0_ms,
+    // Polls lastAliasRequest (vercel.md §3.5 steps 2–3) until our job is
+    // finished, then checks the production alias. Errors: "timeout" (not
+    // finished within the timeout), "no_trace" (appear_within passed with no job
+    // of ours), "not_answering" (silence_limit passed without one answer).
+    asio::awaitable<api_result<alias_job_result>> follow_alias_job(alias_job_wait w);
+    // follow_alias_job for a promote / rollback with `baseline_ms` as above.
+    asio::awaitable<api_result<alias_job_result>> wait_for_promote(std::string deployment_id, std::int64_t baseline_ms,
                                                                    std::chrono::milliseconds timeout,
                                                                    std::chrono::milliseconds poll_interval);
-    // Same loop for type "rollback".
-    asio::awaitable<api_result<alias_job_result>> wait_for_rollback(std::string deployment_id, std::int64_t t0_ms,
+    asio::awaitable<api_result<alias_job_result>> wait_for_rollback(std::string deployment_id, std::int64_t baseline_ms,
                                                                     std::chrono::milliseconds timeout,
                                                                     std::chrono::milliseconds poll_interval);
     // Polls the deployment until READY/ERROR/CANCELED; returns it in that state.
@@ -186,10 +204,6 @@ public:
 private:
     asio::awaitable<api_result<http_response>> send(std::string method, std::string path, string_pairs query,
                                                     std::string body);
-    asio::awaitable<api_result<alias_job_result>> wait_for_alias_job(std::string type, std::string deployment_id,
-                                                                     std::int64_t t0_ms,
-                                                                     std::chrono::milliseconds timeout,
-                                                                     std::chrono::milliseconds poll_interval);
 
     http_client& http_;
     config::vercel_t cfg_;

@@ -87,6 +87,97 @@ TEST_CASE("check: one line per config problem naming the key, exit 1") {
     std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("check: a tls.ca_file that does not exist is a problem line and exit 1") {
+    const auto dir = temp_dir();
+    const auto missing_ca = dir + "/missing-ca.pem";
+    const auto path = dir + "/deploybot.json";
+    std::ofstream(path) << fmt::format(R"({{
+  "slack":   {{ "channel": "C0DEPLOYS01" }},
+  "people":  {{ "deployers": ["U0DEPLOYER1"], "qa_leads": ["U0QALEAD001"] }},
+  "github":  {{ "repo": "acme/shop-web" }},
+  "vercel":  {{ "project": "prj_test", "staging_domain": "staging.example.id", "production_domain": "example.id" }},
+  "storage": {{ "path": "{}/bot.sqlite3" }},
+  "tls":     {{ "ca_file": "{}" }}
+}})",
+                                       dir, missing_ca);
+    child c({DEPLOYBOT_BINARY, "check", "--config", path}, {"PATH=/usr/bin:/bin"});
+    auto rc = c.wait_exit(10s);
+    REQUIRE(rc);
+    CHECK(*rc == 1);
+    CHECK_MESSAGE(c.err().find("tls.ca_file: cannot read " + missing_ca + ": No such file or directory") !=
+                      std::string::npos,
+                  c.err());
+    CHECK_FALSE(std::filesystem::exists(dir + "/bot.sqlite3"));   // check creates nothing
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("check: an unknown nested key is a problem line with the full key path, exit 1") {
+    const auto dir = temp_dir();
+    const auto path = dir + "/deploybot.json";
+    std::ofstream(path) << R"({
+  "slack":   { "channel": "C0DEPLOYS01" },
+  "people":  { "deployers": ["U0DEPLOYER1"], "qa_lead": ["U0QALEAD001"] },
+  "github":  { "repo": "acme/shop-web" },
+  "vercel":  { "project": "prj_test", "staging_domain": "staging.example.id", "production_domain": "example.id" }
+})";
+    child c({DEPLOYBOT_BINARY, "check", "--config", path}, {"PATH=/usr/bin:/bin"});
+    auto rc = c.wait_exit(10s);
+    REQUIRE(rc);
+    CHECK(*rc == 1);
+    CHECK_MESSAGE(c.err().find("people.qa_lead: unknown key (did you mean people.qa_leads?)") != std::string::npos,
+                  c.err());
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("check: a storage.path in a directory that does not exist is a problem line, exit 1") {
+    fake_slack slack;
+    slack.start();
+    const auto dir = temp_dir();
+    const auto path = write_config(dir, slack.api_url());
+    {
+        std::ifstream in(path);
+        std::string text((std::istreambuf_iterator<char>(in)), {});
+        const auto at = text.find(dir + "/bot.sqlite3");
+        REQUIRE(at != std::string::npos);
+        text.replace(at, dir.size(), dir + "/nope");
+        std::ofstream(path, std::ios::trunc) << text;
+    }
+    child c({DEPLOYBOT_BINARY, "check", "--config", path}, token_env(slack));
+    auto rc = c.wait_exit(20s);
+    REQUIRE(rc);
+    CHECK(*rc == 1);
+    CHECK_MESSAGE(c.err().find("storage.path: directory " + dir + "/nope does not exist") != std::string::npos,
+                  c.err());
+    CHECK_FALSE(std::filesystem::exists(dir + "/nope"));
+    check_no_tokens(c.err(), slack);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("startup: a tls.ca_file that does not exist stops the bot with the same line as check") {
+    fake_slack slack;
+    slack.start();
+    const auto dir = temp_dir();
+    const auto path = write_config(dir, slack.api_url());
+    const auto missing_ca = dir + "/missing-ca.pem";
+    {
+        std::ifstream in(path);
+        std::string text((std::istreambuf_iterator<char>(in)), {});
+        const auto at = text.find(fakes::pki().ca_file);
+        REQUIRE(at != std::string::npos);
+        text.replace(at, fakes::pki().ca_file.size(), missing_ca);
+        std::ofstream(path, std::ios::trunc) << text;
+    }
+    child c({DEPLOYBOT_BINARY, "--config", path}, token_env(slack));
+    auto rc = c.wait_exit(10s);
+    REQUIRE(rc);
+    CHECK(*rc == 1);
+    CHECK_MESSAGE(c.err().find("tls.ca_file: cannot read " + missing_ca + ": No such file or directory") !=
+                      std::string::npos,
+                  c.err());
+    CHECK(slack.requests().empty());
+    std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("check: valid config and tokens are verified with auth.test and apps.connections.open") {
     fake_slack slack;
     slack.start();

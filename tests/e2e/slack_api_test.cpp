@@ -120,12 +120,46 @@ TEST_CASE("http_client: unknown CA refused; deadline enforced") {
     REQUIRE_FALSE(r.has_value());
     CHECK(slack.requests().empty());
 
-    // A server that answers after the deadline → errc::timeout.
+    // A server that answers after the deadline: a read → errc::timeout; a POST
+    // that went out → errc::outcome_unknown (it may have been carried out), and
+    // it is not sent a second time.
     o.tls.ca_file = fakes::pki().ca_file;
     http_client http2(ioc.get_executor(), o);
     slack.set_latency(1500ms);
+    http_request slow_get{"GET", slack.api_url() + "/auth.test", {}, "", std::chrono::milliseconds(300)};
+    auto g = run_on(ioc, http2.request(slow_get));
+    REQUIRE_FALSE(g.has_value());
+    CHECK(g.error() == make_error_code(errc::timeout));
+    slack.clear_requests();
     http_request slow{"POST", slack.api_url() + "/auth.test", {}, "{}", std::chrono::milliseconds(300)};
     auto t = run_on(ioc, http2.request(slow));
     REQUIRE_FALSE(t.has_value());
-    CHECK(t.error() == make_error_code(errc::timeout));
+    CHECK(t.error() == make_error_code(errc::outcome_unknown));
+    CHECK(slack.wait_for_requests([](const auto& rs) { return rs.size() == 1; }, 2s));
+    CHECK(slack.requests().size() == 1);
+}
+
+TEST_CASE("http_client: a POST is never sent twice on its own; a stale pooled connection is not used for it") {
+    fake_slack slack;
+    slack.start();
+    boost::asio::io_context ioc;
+    http_client_options o;
+    o.tls.ca_file = fakes::pki().ca_file;
+    http_client http(ioc.get_executor(), o);
+    auto post = [&] {
+        return run_on(ioc, http.request(http_request{"POST", slack.api_url() + "/auth.test",
+                                                     {{"Authorization", "Bearer " + slack.opts().bot_token},
+                                                      {"Content-Type", "application/json"}},
+                                                     "{}", {}}));
+    };
+    REQUIRE(post().has_value());   // leaves a pooled keep-alive connection
+    // The answer of the next chat-changing call is lost after the server acted on it.
+    slack.lose_next_answer("auth.test", 1);
+    slack.clear_requests();
+    auto lost = post();
+    REQUIRE_FALSE(lost.has_value());
+    CHECK(lost.error() == make_error_code(errc::outcome_unknown));
+    CHECK(slack.requests().size() == 1);   // sent once, not again on a fresh connection
+    // The server closed the pooled connection: the next POST notices before writing and opens a new one.
+    REQUIRE(post().has_value());
 }

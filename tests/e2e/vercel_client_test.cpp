@@ -159,10 +159,10 @@ TEST_CASE("vercel client: model A promote completes asynchronously, promoted onc
     REQUIRE(stg.has_value());
     CHECK(detect_staging_model(*p, *stg) == vercel_staging_model::staged_production);
 
-    const auto t0 = env.client.now_ms();
+    const auto t0 = env.client.now_ms() - 1;   // baseline: our job is newer
     auto pr = run_on(env.ioc, env.client.promote(s.staging_id));
     REQUIRE(pr.has_value());
-    CHECK_FALSE(pr->already_current);
+    CHECK(pr->http_status == 201);
     CHECK(pr->http_status == 201);
     CHECK(env.fake.alias_target("example.id") == s.production_id);   // not yet moved
 
@@ -186,13 +186,13 @@ TEST_CASE("vercel client: model A promote completes asynchronously, promoted onc
     env.check_hygiene();
 }
 
-TEST_CASE("vercel client: promoting the current production deployment is reported as already current") {
+TEST_CASE("vercel client: a 409 on promote is an error with Vercel's message, never success by itself") {
     vercel_env env;
     auto s = env.fake.setup_model_a();
     auto pr = run_on(env.ioc, env.client.promote(s.production_id));
-    REQUIRE(pr.has_value());
-    CHECK(pr->already_current);
-    CHECK(pr->http_status == 409);
+    REQUIRE_FALSE(pr.has_value());
+    CHECK(pr.error().http_status == 409);
+    CHECK(pr.error().message.find("already the current production") != std::string::npos);
     CHECK(env.fake.promote_calls() == 1);
 }
 
@@ -211,7 +211,7 @@ TEST_CASE("vercel client: failed promote job lists the alias that did not move")
     vercel_env env;
     auto s = env.fake.setup_model_a();
     env.fake.fail_next_alias_job("www.example.id");
-    const auto t0 = env.client.now_ms();
+    const auto t0 = env.client.now_ms() - 1;   // baseline: our job is newer
     REQUIRE(run_on(env.ioc, env.client.promote(s.staging_id)).has_value());
     auto done = run_on(env.ioc, env.client.wait_for_promote(s.staging_id, t0, 10s, 20ms));
     REQUIRE(done.has_value());
@@ -294,7 +294,7 @@ TEST_CASE("vercel client: model C rebuild from gitSource, then promote when auto
     CHECK(ready->ready_substate == "STAGED");
     CHECK(env.fake.alias_target("example.id") == s.production_id);
 
-    const auto t0 = env.client.now_ms();
+    const auto t0 = env.client.now_ms() - 1;   // baseline: our job is newer
     REQUIRE(run_on(env.ioc, env.client.promote(created->id)).has_value());
     auto done = run_on(env.ioc, env.client.wait_for_promote(created->id, t0, 10s, 20ms));
     REQUIRE(done.has_value());
@@ -328,7 +328,7 @@ TEST_CASE("vercel client: wait_for_ready reports ERROR and times out on a stuck 
 TEST_CASE("vercel client: rollback v1, v9 fallback, hobby restriction") {
     vercel_env env;
     auto s = env.fake.setup_model_a();
-    const auto t0 = env.client.now_ms();
+    const auto t0 = env.client.now_ms() - 1;   // baseline: our job is newer
     auto r = run_on(env.ioc, env.client.rollback(s.previous_production_id, "checkout errors"));
     REQUIRE(r.has_value());
     CHECK(env.count("POST", "/v1/projects/prj_7Hq2LmP0aa/rollback/" + s.previous_production_id) == 1);

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdio>
 #include <deque>
+#include <cstdlib>
 #include <random>
 
 namespace deploybot::fakes {
@@ -98,7 +99,7 @@ std::string slack_block_error(const std::string& problem) {
 
 struct fake_slack::state {
     struct fault {
-        enum class kind { error, rate_limit, http } k;
+        enum class kind { error, rate_limit, http, lose } k;
         std::string error;
         int value = 0;
     };
@@ -222,12 +223,19 @@ struct fake_slack::state {
             if (it->second.info.open && it->second.info.ready) return it->first;
         return 0;
     }
+    // Faults that answer instead of the method; `lose` ones are taken by take_lost().
     std::optional<fault> take_fault(const std::string& method) {
         auto it = faults.find(method);
-        if (it == faults.end() || it->second.empty()) return std::nullopt;
+        if (it == faults.end() || it->second.empty() || it->second.front().k == fault::kind::lose) return std::nullopt;
         fault f = it->second.front();
         it->second.pop_front();
         return f;
+    }
+    bool take_lost(const std::string& method) {
+        auto it = faults.find(method);
+        if (it == faults.end() || it->second.empty() || it->second.front().k != fault::kind::lose) return false;
+        it->second.pop_front();
+        return true;
     }
 };
 
@@ -254,6 +262,7 @@ json::object message_json(const slack_message& m, const std::string& app_id, con
     o["blocks"] = m.blocks;
     if (!m.thread_ts.empty()) o["thread_ts"] = m.thread_ts;
     if (m.reply_broadcast) o["subtype"] = "thread_broadcast";
+    if (!m.metadata.empty()) o["metadata"] = m.metadata;
     return o;
 }
 
@@ -319,7 +328,9 @@ fake_response fake_slack::handle(const recorded_request& req) {
         } else if (!req.path.starts_with("/api/")) {
             out = fake_response{404, {{"Content-Type", "text/html"}}, "<html><body>Not found</body></html>"};
         } else {
+            const bool lose = req.path.size() > 5 && st.take_lost(req.path.substr(5));
             out = handle_api(req);
+            if (lose) out.drop_connection = true;   // carried out; the answer never arrives
         }
     }
     notify_changed();
@@ -330,7 +341,8 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
     auto& st = *st_;
     std::string method = req.path.substr(5);
     static const std::set<std::string> known = {"apps.connections.open", "auth.test", "chat.postMessage",
-                                                "chat.update", "chat.postEphemeral", "views.open"};
+                                                "chat.update", "chat.postEphemeral", "views.open",
+                                                "conversations.history"};
 
     if (auto f = st.take_fault(method)) {
         switch (f->k) {
@@ -451,6 +463,26 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
 
     // chat.*: channel membership first.
     std::string channel = str_of(args, "channel");
+    if (method == "conversations.history") {
+        // Newest first; top-level messages and broadcast replies, as Slack lists them.
+        if (std::find(opts_.member_channels.begin(), opts_.member_channels.end(), channel) ==
+            opts_.member_channels.end())
+            return api_error(channel.empty() ? "channel_not_found" : "not_in_channel");
+        const std::string oldest = str_of(args, "oldest");
+        const bool with_metadata = truthy(args, "include_all_metadata");
+        std::size_t limit = 100;
+        if (auto* l = args.if_contains("limit"); l && l->is_int64()) limit = static_cast<std::size_t>(l->as_int64());
+        else if (l && l->is_string()) limit = std::strtoul(l->as_string().c_str(), nullptr, 10);
+        json::array out;
+        for (auto it = st.messages.rbegin(); it != st.messages.rend() && out.size() < limit; ++it) {
+            if (it->channel != channel || it->deleted || (!it->thread_ts.empty() && !it->reply_broadcast)) continue;
+            if (!oldest.empty() && std::stod(it->ts) <= std::stod(oldest)) continue;
+            auto mj = message_json(*it, opts_.app_id, opts_.team_id);
+            if (!with_metadata) mj.erase("metadata");
+            out.push_back(std::move(mj));
+        }
+        return ok({{"messages", out}, {"has_more", false}});
+    }
     auto member = std::find(opts_.member_channels.begin(), opts_.member_channels.end(), channel) !=
                   opts_.member_channels.end();
     auto archived = std::find(opts_.archived_channels.begin(), opts_.archived_channels.end(), channel) !=
@@ -524,6 +556,7 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
         slack_message m{channel, st.next_ts(), text, blocks, thread_ts, opts_.bot_user_id, opts_.bot_id,
                         "chat.postMessage"};
         m.reply_broadcast = !thread_ts.empty() && truthy(args, "reply_broadcast");
+        if (auto* md = args.if_contains("metadata"); md && md->is_object()) m.metadata = md->as_object();
         st.messages.push_back(m);
         st.history[{channel, m.ts}].push_back(m);
         return ok({{"channel", channel}, {"ts", m.ts}, {"message", message_json(m, opts_.app_id, opts_.team_id)}});
@@ -565,6 +598,27 @@ void fake_slack::rate_limit_next(std::string method, int n, int retry_after_s) {
 void fake_slack::http_error_next(std::string method, int n, int status) {
     std::lock_guard lock(mutex_);
     for (int i = 0; i < n; ++i) st_->faults[method].push_back({state::fault::kind::http, {}, status});
+}
+
+void fake_slack::lose_next_answer(std::string method, int n) {
+    std::lock_guard lock(mutex_);
+    for (int i = 0; i < n; ++i) st_->faults[method].push_back({state::fault::kind::lose, {}, 0});
+}
+
+void fake_slack::clear_faults(const std::string& method) {
+    std::lock_guard lock(mutex_);
+    st_->faults.erase(method);
+}
+
+void fake_slack::delete_message(const std::string& channel, const std::string& ts) {
+    {
+        std::lock_guard lock(mutex_);
+        if (auto* m = st_->find_message(channel, ts)) {
+            m->deleted = true;
+            st_->history[{channel, ts}].push_back(*m);
+        }
+    }
+    notify_changed();
 }
 
 void fake_slack::reject_next_handshakes(int n, int status) {
@@ -634,7 +688,17 @@ void fake_slack::on_ws_open(ws_session_id id, const recorded_request& upgrade) {
                                                         {"approximate_connection_time",
                                                          opts_.approximate_connection_time_s}}},
                             {"connection_info", json::object{{"app_id", opts_.app_id}}}}));
-            info.ready = true;
+            // Ready (open to envelopes) only once the hello is queued: posts made
+            // here, on the server thread, wait in its private queue until this
+            // handler returns, so a test-thread send would overtake the hello.
+            post_after(std::chrono::milliseconds(0), [this, id] {
+                {
+                    std::lock_guard lock(mutex_);
+                    ++st_->generation;
+                    if (auto* s = st_->find_session(id); s && s->info.open) s->info.ready = true;
+                }
+                notify_changed();
+            });
             auto lifetime = upgrade.query_param("debug_reconnects") == "true"
                                 ? std::chrono::milliseconds(360000)
                                 : opts_.connection_lifetime;
@@ -1240,6 +1304,12 @@ bool fake_slack::wait_for(const std::function<bool(const fake_slack& self)>& pre
             return pred(*this);
         }
     }
+}
+
+std::vector<slack_ack> fake_slack::acks_from(std::size_t from) const {
+    std::lock_guard lock(mutex_);
+    if (from >= st_->acks.size()) return {};
+    return {st_->acks.begin() + static_cast<std::ptrdiff_t>(from), st_->acks.end()};
 }
 
 }  // namespace deploybot::fakes

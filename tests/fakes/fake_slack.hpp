@@ -28,6 +28,7 @@ struct slack_message {
     std::string source;             // "chat.postMessage", "chat.update", "response_url", "ack", "seed"
     bool deleted = false;
     bool reply_broadcast = false;   // thread reply also shown in the channel (subtype thread_broadcast)
+    json::object metadata;          // message metadata ({event_type, event_payload}), {} when none
 };
 
 struct slack_ephemeral {
@@ -160,6 +161,13 @@ public:
     void rate_limit_next(std::string method, int n, int retry_after_s);
     // Next n calls to `method` answer this HTTP status with an HTML body (5xx outage).
     void http_error_next(std::string method, int n, int status);
+    // Next n calls to `method` are carried out (a message is posted), but the
+    // answer is lost: the connection closes before any response.
+    void lose_next_answer(std::string method, int n);
+    // Drops every scripted fault of `method` (Slack works again).
+    void clear_faults(const std::string& method);
+    // Someone deletes a message in the client (chat.update then answers message_not_found).
+    void delete_message(const std::string& channel, const std::string& ts);
     // Next n WebSocket handshakes answer this status (409 in reference §1.2).
     void reject_next_handshakes(int n, int status = 409);
     // A message that exists before the test (e.g. a human's post to thread under).
@@ -201,6 +209,8 @@ public:
 
     std::vector<slack_envelope> envelopes() const;
     std::vector<slack_ack> acks() const;
+    // acks()[from…]: a long run reads only what is new instead of copying every ack each time.
+    std::vector<slack_ack> acks_from(std::size_t from) const;
     std::optional<slack_ack> wait_for_ack(const std::string& envelope_id, std::chrono::milliseconds timeout);
     std::vector<slack_envelope> late_acks() const;      // late or missing acks
     std::vector<slack_envelope> failures() const;       // failure != ""

@@ -154,6 +154,28 @@ void fake_vercel::fail_next_promote(int status, std::string code, std::string me
     promote_error_ = scripted_error{status, std::move(code), std::move(message), false, false, 0};
 }
 
+void fake_vercel::lose_next_promote_answer(lost_answer how, std::chrono::milliseconds delay) {
+    std::lock_guard lock(mutex_);
+    lose_promote_ = std::make_pair(how, delay);
+}
+
+void fake_vercel::rate_limit_next_promotes(int count, int retry_after_s) {
+    std::lock_guard lock(mutex_);
+    promote_429s_ = count;
+    promote_429_after_s_ = retry_after_s;
+}
+
+void fake_vercel::fail_next_promotes(int count, int status) {
+    std::lock_guard lock(mutex_);
+    promote_fails_ = count;
+    promote_fail_status_ = status;
+}
+
+void fake_vercel::set_clock_skew(std::chrono::milliseconds skew) {
+    std::lock_guard lock(mutex_);
+    skew_ms_ = skew.count();
+}
+
 void fake_vercel::set_rollback_v1_missing(bool missing) {
     std::lock_guard lock(mutex_);
     rollback_v1_missing_ = missing;
@@ -277,7 +299,7 @@ void fake_vercel::start_job(std::string type, const std::string& to) {
     job.from = current_production();
     job.to = to;
     job.job_status = "pending";
-    job.requested_at = now_ms();
+    job.requested_at = now_ms() + skew_ms_;
     job.polls_left = alias_move_polls_;
     job.failing_alias = std::exchange(next_failing_alias_, {});
     for (auto& dom : opts_.production_domains) job.alias_status[dom] = "pending";
@@ -542,6 +564,16 @@ fake_response fake_vercel::route(const recorded_request& req) {
             ++promote_calls_;
             if (auto e = std::exchange(promote_error_, std::nullopt))
                 return error_response(e->status, e->code, e->message, e->use_err);
+            if (promote_429s_ > 0) {
+                --promote_429s_;
+                auto r = error_response(429, "rate_limited", "Too many promotes. Try again later.");
+                r.headers.push_back({"Retry-After", std::to_string(promote_429_after_s_)});
+                return r;
+            }
+            if (promote_fails_ > 0) {
+                --promote_fails_;
+                return error_response(promote_fail_status_, "internal_server_error", "An unexpected error occurred");
+            }
             auto* d = find(seg[4]);
             if (!d) return error_response(404, "not_found", "Deployment not found");
             if (d->target != "production")
@@ -549,7 +581,20 @@ fake_response fake_vercel::route(const recorded_request& req) {
             if (d->ready_state != "READY") return error_response(400, "bad_request", "Deployment is not ready");
             if (current_production() == d->id)
                 return error_response(409, "conflict", "Deployment is already the current production deployment");
+            if (lose_promote_ && lose_promote_->first == lost_answer::reset_not_done) {
+                lose_promote_.reset();
+                return fake_response{201, {}, "", {}, true};
+            }
             start_job("promote", d->id);
+            if (auto lost = std::exchange(lose_promote_, std::nullopt)) {
+                switch (lost->first) {
+                case lost_answer::reset: return fake_response{201, {}, "", {}, true};
+                case lost_answer::gateway_502:
+                    return fake_response{502, {{"Content-Type", "text/html"}}, "<html>502 Bad Gateway</html>"};
+                case lost_answer::late: return fake_response{201, {}, "", lost->second};
+                case lost_answer::reset_not_done: break;
+                }
+            }
             return fake_response{201, {}, ""};
         }
         // POST /v1|v9/projects/{p}/rollback/{id}

@@ -84,6 +84,18 @@ public:
     void fail_next(int count, int status, std::string code, std::string message, bool use_err = false);
     // The next POST promote answers `status` with `code`/`message` (other calls are unaffected).
     void fail_next_promote(int status, std::string code, std::string message);
+    // The next POST promote is carried out (the alias job starts) but its answer
+    // is lost: the connection is reset, a gateway answers 502, or the answer comes
+    // only after `delay` (longer than the client's timeout).
+    // (reset_not_done: the connection drops before Vercel did anything.)
+    enum class lost_answer { reset, gateway_502, late, reset_not_done };
+    void lose_next_promote_answer(lost_answer how, std::chrono::milliseconds delay = std::chrono::milliseconds(0));
+    // The next `count` POST promotes answer 429 with Retry-After (not carried out).
+    void rate_limit_next_promotes(int count, int retry_after_s);
+    // The next `count` POST promotes answer `status` without doing anything.
+    void fail_next_promotes(int count, int status);
+    // Vercel's clock (requestedAt, createdAt of new jobs) runs this far from ours.
+    void set_clock_skew(std::chrono::milliseconds skew);
     void set_rollback_v1_missing(bool missing);  // v1 rollback path answers 404 (client must use v9)
     void set_alias_array_form(bool array);       // GET /v4/aliases answers the 2025 array form
 
@@ -138,6 +150,10 @@ private:
     std::string next_failing_alias_;
     std::vector<scripted_error> script_;
     std::optional<scripted_error> promote_error_;
+    std::optional<std::pair<lost_answer, std::chrono::milliseconds>> lose_promote_;
+    int promote_429s_ = 0, promote_429_after_s_ = 1;
+    int promote_fails_ = 0, promote_fail_status_ = 500;
+    std::int64_t skew_ms_ = 0;
     bool rollback_v1_missing_ = false;
     bool alias_array_form_ = false;
     int promote_calls_ = 0;

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace deploybot;
@@ -179,7 +180,9 @@ TEST_CASE("config: unknown top-level keys are reported to catch typos") {
     std::string text = minimal;
     text.insert(1, "\"vercle\": {},");
     const auto r = parse_config(text);
-    CHECK(lines(r.problems) == std::vector<std::string>{"vercle: unknown key"});
+    CHECK(lines(r.problems) == std::vector<std::string>{"vercle: unknown key (did you mean vercel?)"});
+    const auto far = parse_config(std::string(minimal).insert(1, "\"extras\": {},"));
+    CHECK(lines(far.problems) == std::vector<std::string>{"extras: unknown key"});
 }
 
 TEST_CASE("config: wrong JSON types name the key") {
@@ -355,4 +358,165 @@ TEST_CASE("config: read_secrets reads the five variables") {
     CHECK(s.github_token.empty());
     CHECK(s.vercel_token.empty());
     CHECK(s.sentry_token == "sntry");
+}
+
+TEST_CASE("config: unknown nested keys are reported with the full path and the closest known key") {
+    const auto typo = parse_config(with("people", R"({ "deployers": ["U01AAAA"], "qa_lead": ["U01BBBB"] })"));
+    CHECK(lines(typo.problems) ==
+          std::vector<std::string>{"people.qa_lead: unknown key (did you mean people.qa_leads?)"});
+
+    const auto far = parse_config(with("monitoring", R"({ "duration_s": 60, "sentry_window": 5 })"));
+    CHECK(lines(far.problems) == std::vector<std::string>{"monitoring.sentry_window: unknown key"});
+
+    const auto window = parse_config(with("schedule", R"({ "windows": [
+        { "days": ["tue"], "start": "10:00", "end": "12:00" },
+        { "days": ["thu"], "start": "10:00", "end": "12:00", "ends": "13:00" } ] })"));
+    CHECK(lines(window.problems) ==
+          std::vector<std::string>{"schedule.windows[1].ends: unknown key (did you mean schedule.windows[1].end?)"});
+
+    CHECK(has_problem(parse_config(with("tls", R"({ "cafile": "/x.pem" })")), "tls.cafile",
+                      "did you mean tls.ca_file?"));
+    CHECK(has_problem(parse_config(with("vercel", R"({ "project": "p", "staging_domain": "s.x.id",
+                                                       "production_domain": "p.x.id", "Team": "t" })")),
+                      "vercel.Team", "did you mean vercel.team?"));
+
+    // Unknown keys come first: they explain the "missing" lines after them.
+    std::string text = minimal;
+    text.insert(text.find("\"people\": {") + 11, R"( "deployer": ["U01CCCC"], )");
+    const auto r = parse_config(text);
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].to_string() == "people.deployer: unknown key (did you mean people.deployers?)");
+}
+
+TEST_CASE("config: no deploy window at all is a problem") {
+    const auto r = parse_config(with("schedule", R"({ "windows": [] })"));
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].key == "schedule.windows");
+    CHECK(r.problems[0].message.find("no deploy windows") != std::string::npos);
+    CHECK(r.problems[0].message.find("admin override") != std::string::npos);
+}
+
+TEST_CASE("config: windows only on blocked days can never open") {
+    const auto r = parse_config(with("schedule", R"({ "windows": [
+        { "days": ["fri"], "start": "10:00", "end": "12:00" },
+        { "days": ["sat", "sun"], "start": "09:00", "end": "10:00" } ], "blocked_days": ["fri", "sat", "sun"] })"));
+    CHECK(lines(r.problems) ==
+          std::vector<std::string>{
+              "schedule.windows[0].days: fri is also in schedule.blocked_days, so this window never opens on fri",
+              "schedule.windows[1].days: sat, sun are also in schedule.blocked_days, so this window never opens on "
+              "those days",
+              "schedule: every deploy window falls on a blocked day (schedule.blocked_days: fri, sat, sun), so no "
+              "window ever opens and no production deploy can start without an admin override (/deploy override)",
+          });
+
+    // The default window (Tue/Thu) with both of its days blocked.
+    const auto defaults = parse_config(with("schedule", R"({ "blocked_days": ["tue", "thu"] })"));
+    CHECK(has_problem(defaults, "schedule.blocked_days",
+                      "tue, thu are days of the default deploy window (tue, thu 10:00-12:00)"));
+    CHECK(has_problem(defaults, "schedule", "every deploy window falls on a blocked day"));
+}
+
+TEST_CASE("config: a blocked day inside an otherwise open window is dead config") {
+    const auto r = parse_config(with("schedule", R"({ "windows": [
+        { "days": ["tue", "fri"], "start": "10:00", "end": "12:00" } ], "blocked_days": ["fri"] })"));
+    CHECK(lines(r.problems) ==
+          std::vector<std::string>{
+              "schedule.windows[0].days: fri is also in schedule.blocked_days, so this window never opens on fri"});
+
+    // No judgement on a schedule that already has an error: part of it is still the default.
+    const auto broken = parse_config(with("schedule", R"({ "windows": [ { "days": ["fri"], "start": "10:00",
+        "end": "9:00" } ], "blocked_days": ["tue", "thu"] })"));
+    CHECK(lines(broken.problems) ==
+          std::vector<std::string>{"schedule.windows[0]: start must be before end (windows cannot cross midnight)"});
+}
+
+TEST_CASE("config: one person as the only deployer and the only QA lead cannot deploy (two-person rule)") {
+    const auto r = parse_config(with("people", R"({ "deployers": ["U01AAAA"], "qa_leads": ["U01AAAA"] })"));
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].key == "people");
+    CHECK(r.problems[0].message.find("U01AAAA is the only deployer and the only QA lead") != std::string::npos);
+    CHECK(r.problems[0].message.find("someone other than the requester") != std::string::npos);
+
+    CHECK(lines(parse_config(with("people", R"({ "deployers": ["U01AAAA", "U01AAAA"], "qa_leads": ["U01AAAA"] })"))
+                    .problems)
+              .size() == 1);
+    // A second person on either side makes a deploy possible.
+    CHECK(lines(parse_config(with("people", R"({ "deployers": ["U01AAAA", "U01BBBB"], "qa_leads": ["U01AAAA"] })"))
+                    .problems)
+              .empty());
+    CHECK(lines(parse_config(with("people", R"({ "deployers": ["U01AAAA"], "qa_leads": ["U01AAAA", "U01BBBB"] })"))
+                    .problems)
+              .empty());
+}
+
+TEST_CASE("config: a huge number is out of range, not undefined behaviour") {
+    CHECK(lines(parse_config(with("monitoring", R"({ "duration_s": 1e300 })")).problems) ==
+          std::vector<std::string>{"monitoring.duration_s: must be between 0 and 604800"});
+    CHECK(has_problem(parse_config(with("monitoring", R"({ "interval_s": -1e300 })")), "monitoring.interval_s",
+                      "must be between 1 and 86400"));
+    CHECK(has_problem(parse_config(with("http", R"({ "max_body_bytes": 1e19 })")), "http.max_body_bytes",
+                      "must be between"));
+    CHECK(parse_config(with("monitoring", R"({ "duration_s": 1.5e2 })")).cfg.monitoring.duration ==
+          std::chrono::seconds(150));
+    const auto keeps_default = parse_config(with("monitoring", R"({ "duration_s": 1e300 })"));
+    CHECK(keeps_default.cfg.monitoring.duration == std::chrono::seconds(3600));
+}
+
+TEST_CASE("config: a tls.ca_file that cannot be read is a problem of load_config_file") {
+    const std::string dir = "/tmp/deploybot_config_test_ca_" + std::to_string(::getpid());
+    const std::string config_path = dir + ".json";
+    const std::string missing_ca = dir + "-missing.pem";
+    {
+        std::ofstream out(config_path);
+        out << with("tls", "{ \"ca_file\": \"" + missing_ca + "\" }");
+    }
+    const auto r = load_config_file(config_path);
+    std::remove(config_path.c_str());
+    CHECK(lines(r.problems) ==
+          std::vector<std::string>{"tls.ca_file: cannot read " + missing_ca + ": No such file or directory"});
+
+    // check_config_files directly: a directory is not a CA bundle, a readable file is fine.
+    config cfg;
+    cfg.tls.ca_file = "/tmp";
+    CHECK(lines(check_config_files(cfg)) == std::vector<std::string>{"tls.ca_file: cannot read /tmp: Is a directory"});
+    const std::string ca = dir + ".pem";
+    std::ofstream(ca) << "-----BEGIN CERTIFICATE-----\n";
+    cfg.tls.ca_file = ca;
+    CHECK(check_config_files(cfg).empty());
+    std::remove(ca.c_str());
+    cfg.tls.ca_file.reset();
+    CHECK(check_config_files(cfg).empty());
+}
+
+TEST_CASE("config: check_storage_path looks at the directory and an existing file without changing anything") {
+    const std::string dir = "/tmp/deploybot_config_test_storage_" + std::to_string(::getpid());
+    config cfg;
+    cfg.storage.path = dir + "/bot.sqlite3";
+    CHECK(lines(check_storage_path(cfg)) ==
+          std::vector<std::string>{"storage.path: directory " + dir + " does not exist"});
+
+    REQUIRE(::mkdir(dir.c_str(), 0755) == 0);
+    CHECK(check_storage_path(cfg).empty());
+    CHECK(::access(cfg.storage.path.c_str(), F_OK) != 0);   // not created
+
+    std::ofstream(cfg.storage.path) << "this is a text file, not a database\n";
+    const auto garbage = check_storage_path(cfg);
+    REQUIRE(garbage.size() == 1);
+    CHECK(garbage[0].key == "storage.path");
+    CHECK(garbage[0].message.find(cfg.storage.path + " is not a SQLite database") != std::string::npos);
+
+    std::ofstream(cfg.storage.path, std::ios::binary) << std::string("SQLite format 3\0", 16) << std::string(84, 'x');
+    CHECK(check_storage_path(cfg).empty());
+
+    if (::geteuid() != 0) {   // root may write anywhere
+        REQUIRE(::chmod(dir.c_str(), 0555) == 0);
+        CHECK(has_problem(config_parse_result{cfg, check_storage_path(cfg)}, "storage.path",
+                          "directory " + dir + " is not writable"));
+        ::chmod(dir.c_str(), 0755);
+    }
+    std::remove(cfg.storage.path.c_str());
+    ::rmdir(dir.c_str());
+
+    cfg.storage.path = "relative.sqlite3";   // the working directory
+    CHECK(check_storage_path(cfg).empty());
 }

@@ -1,5 +1,7 @@
 #include "commands/deploy_request.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
 
 using namespace deploybot;
@@ -341,4 +343,57 @@ TEST_CASE("deploy_request: JSON round trip and tolerant parsing") {
     CHECK(minimal->item(item_key::rollback).state == item_state::pending);
     CHECK_FALSE(parse_request("[1,2]").has_value());
     CHECK_FALSE(parse_request("not json").has_value());
+}
+
+TEST_CASE("deploy_request: the promote POST's baseline is recorded before it is sent, and survives a restart") {
+    auto r = step(complete(), deploy_clicked{"U_DEP", true, ""});
+    CHECK(r.promote.sent_baseline_ms == -1);   // not sent: a resume may POST
+    CHECK(std::get<verify_promote>(resume_effects(r).at(0)).sent_baseline_ms == -1);
+    r = step(r, promote_sending{"12-1", "dpl_STAGING", 1700000000123});
+    CHECK(r.promote.sent_baseline_ms == 1700000000123);
+    CHECK_FALSE(apply(r, promote_sending{"99-9", "dpl_X", 5}, t0).changed);   // another attempt's
+    const auto back = parse_request(serialize_request(r));
+    REQUIRE(back.has_value());
+    CHECK(back->promote.sent_baseline_ms == 1700000000123);
+    CHECK(std::get<verify_promote>(resume_effects(*back).at(0)).sent_baseline_ms == 1700000000123);
+    // A request saved before this field existed may have sent it: read Vercel first.
+    auto old_json = boost::json::parse(serialize_request(r)).as_object();
+    old_json["promote"].as_object().erase("sent_baseline_ms");
+    const auto old = parse_request(boost::json::serialize(old_json));
+    REQUIRE(old.has_value());
+    CHECK(old->promote.sent_baseline_ms == 0);
+}
+
+TEST_CASE("deploy_request: an unknown outcome is its own terminal state, announced once with what to check") {
+    auto r = step(complete(), deploy_clicked{"U_DEP", true, ""});
+    promote_finished f{"12-1", false, "", "the answer was lost"};
+    f.unknown = true;
+    const auto res = apply(r, f, t0);
+    REQUIRE(res.changed);
+    CHECK(res.request.state == request_state::outcome_unknown);
+    CHECK(is_terminal(res.request.state));
+    CHECK(to_string(res.request.state) == "unknown");
+    CHECK(parse_request_state("unknown") == request_state::outcome_unknown);
+    CHECK(res.request.announcement_owed);
+    const auto* u = find_effect<announce_unknown>(res);
+    REQUIRE(u);
+    CHECK(u->detail == "the answer was lost");
+    CHECK_FALSE(find_effect<announce_failed>(res));
+    CHECK(resume_effects(res.request).empty());
+}
+
+TEST_CASE("deploy_request: the outcome announcement is owed until posted, in any terminal state") {
+    auto r = step(complete(), deploy_clicked{"U_DEP", true, ""});
+    r = step(r, promote_finished{"12-1", true, "", ""});
+    CHECK(r.state == request_state::live);
+    CHECK(r.announcement_owed);
+    const auto posted = apply(r, announcement_posted{"1700000000.000300"}, t0);
+    REQUIRE(posted.changed);
+    CHECK_FALSE(posted.request.announcement_owed);
+    CHECK(posted.request.announcement_ts == "1700000000.000300");
+    CHECK(posted.request.state == request_state::live);
+    CHECK_FALSE(apply(posted.request, announcement_posted{"1700000000.000400"}, t0).changed);   // once
+    const auto back = parse_request(serialize_request(r));
+    REQUIRE(back.has_value());
+    CHECK(back->announcement_owed);
 }

@@ -131,3 +131,30 @@ TEST_CASE("deploy_store: refused transitions write nothing; restart resumes the 
     // A double click after the restart is refused: no second promote.
     CHECK(apply(*active, deploy_clicked{"U_DEP", true, ""}, t0 + minutes{1}).refused.has_value());
 }
+
+TEST_CASE("deploy_store: a save built on a stale read is refused (no lost update), and ids are never reused") {
+    temp_db tmp;
+    auto opened = store::open(tmp.path.string());
+    REQUIRE(opened.has_value());
+    deploy_store ds(**opened);
+    REQUIRE(ds.ensure_schema().has_value());
+    auto r = make(1, t0);
+    REQUIRE(ds.save(r).has_value());
+    CHECK(ds.save(r).error() == make_error_code(errc::conflict));   // a second create of #1
+    // Two writers read revision 0; the first saves revision 1; the second's revision 1 loses.
+    auto a = apply(r, message_posted{"C_DEPLOY", "1700000000.000200"}, t0);
+    auto b = apply(r, cancel_request{"U_REQ", false}, t0);
+    REQUIRE(ds.save_transition(r, a, "", t0).has_value());
+    auto stale = ds.save_transition(r, b, "U_REQ", t0);
+    REQUIRE_FALSE(stale.has_value());
+    CHECK(stale.error() == make_error_code(errc::conflict));
+    const auto now = ds.load(1);
+    REQUIRE(now);
+    CHECK(now->message_ts == "1700000000.000200");
+    CHECK(now->state == request_state::collecting);
+    // Re-applied to what is stored, it goes through.
+    auto b2 = apply(*now, cancel_request{"U_REQ", false}, t0);
+    REQUIRE(ds.save_transition(*now, b2, "U_REQ", t0).has_value());
+    CHECK(ds.load(1)->state == request_state::cancelled);
+    CHECK(ds.load(1)->message_ts == "1700000000.000200");
+}

@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <sstream>
+
 using namespace deploybot;
 
 namespace {
@@ -29,12 +32,12 @@ TEST_CASE("permissions: has_role looks up each list") {
     CHECK_FALSE(has_role(p, "u0deploy", role::deployer));   // IDs are case-sensitive
 }
 
-TEST_CASE("permissions: deploy, rollback and hotfix are for deployers and admins") {
+TEST_CASE("permissions: deploy, rollback and hotfix are for deployers only, not admins") {
     for (auto a : {action::request_deploy, action::trigger_deploy, action::rollback, action::hotfix,
                    action::confirm_rollback_plan}) {
         CAPTURE(static_cast<int>(a));
         CHECK(allowed("U0DEPLOY", a));
-        CHECK(allowed("U0ADMIN", a));
+        CHECK_FALSE(allowed("U0ADMIN", a));
         CHECK_FALSE(allowed("U0QALEAD", a));
         CHECK_FALSE(allowed("U0STRANGER", a));
         const auto refused = check_permission(make_people(), "U0QALEAD", a);
@@ -52,12 +55,12 @@ TEST_CASE("permissions: only QA leads sign off staging") {
           "Only QA leads can sign off staging (people.qa_leads in the config).");
 }
 
-TEST_CASE("permissions: migrations and flags may be confirmed by deployers, QA leads or admins") {
+TEST_CASE("permissions: migrations and flags may be confirmed by deployers or QA leads") {
     for (auto a : {action::confirm_migrations, action::confirm_flags}) {
         CAPTURE(static_cast<int>(a));
         CHECK(allowed("U0DEPLOY", a));
         CHECK(allowed("U0QALEAD", a));
-        CHECK(allowed("U0ADMIN", a));
+        CHECK_FALSE(allowed("U0ADMIN", a));
         const auto refused = check_permission(make_people(), "U0STRANGER", a);
         CHECK_FALSE(refused.allowed);
         CHECK(refused.reason.find("people.deployers") != std::string::npos);
@@ -100,4 +103,49 @@ TEST_CASE("permissions: commands only in the configured channel") {
     CHECK_FALSE(is_deploy_channel(cfg, ""));
     cfg.slack.channel.clear();
     CHECK_FALSE(is_deploy_channel(cfg, ""));
+}
+
+// The whole authorisation matrix, one row per action, one column per role
+// (DESIGN.md §1 and the README's table).
+TEST_CASE("permissions: the authorisation table, every action x every role") {
+    struct row {
+        action a;
+        bool deployer, qa_lead, admin, outsider;
+    };
+    const row table[] = {
+        {action::request_deploy, true, false, false, false},
+        {action::trigger_deploy, true, false, false, false},
+        {action::sign_off_staging, false, true, false, false},
+        {action::confirm_migrations, true, true, false, false},
+        {action::confirm_flags, true, true, false, false},
+        {action::confirm_rollback_plan, true, false, false, false},
+        {action::cancel_request, false, false, true, false},
+        {action::rollback, true, false, false, false},
+        {action::hotfix, true, false, false, false},
+        {action::lock, false, false, true, false},
+        {action::unlock, false, false, true, false},
+        {action::override_schedule, false, false, true, false},
+        {action::view, true, true, true, true},
+    };
+    for (const auto& r : table) {
+        CAPTURE(static_cast<int>(r.a));
+        CHECK(allowed("U0DEPLOY", r.a) == r.deployer);
+        CHECK(allowed("U0QALEAD", r.a) == r.qa_lead);
+        CHECK(allowed("U0ADMIN", r.a) == r.admin);
+        CHECK(allowed("U0STRANGER", r.a) == r.outsider);
+        if (!r.outsider) CHECK_FALSE(check_permission(make_people(), "U0STRANGER", r.a).reason.empty());
+    }
+}
+
+TEST_CASE("permissions: the README shows the table the code enforces") {
+    const auto table = render_permission_table();
+    CHECK(table.find("| `/deploy prod` | allow | deny | deny | — | deny | deny |") != std::string::npos);
+    CHECK(table.find("| QA sign-off button | deny | allow | deny | deny (two-person rule) | deny | deny |") !=
+          std::string::npos);
+    std::ifstream in(std::string(DEPLOYBOT_FIXTURES) + "/../../README.md");
+    REQUIRE(in);
+    std::stringstream readme;
+    readme << in.rdbuf();
+    CHECK_MESSAGE(readme.str().find(table) != std::string::npos,
+                  "README.md must contain render_permission_table() verbatim:\n" << table);
 }

@@ -1,11 +1,16 @@
 #include "bot/store.hpp"
 
+#include "bot/log.hpp"
+
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <random>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -187,4 +192,29 @@ TEST_CASE("store: a file from a newer build or an unopenable path is a storage_e
     auto bad = store::open("/nonexistent-dir/deploybot.sqlite3");
     REQUIRE(bad.has_error());
     CHECK(bad.error() == make_error_code(errc::storage_error));
+}
+
+TEST_CASE("store: a file that is not a SQLite database is reported as such, not as a WAL problem") {
+    temp_db tmp("garbage");
+    std::mt19937 rng(42);
+    std::string garbage(4096, '\0');
+    for (auto& c : garbage) c = static_cast<char>(rng());
+    for (const auto& content : {garbage, std::string("deploybot config, not a database\n")}) {
+        CAPTURE(content.size());
+        std::ofstream(tmp.path, std::ios::binary | std::ios::trunc) << content;
+        std::vector<std::string> lines;
+        log::set_sink([&](std::string_view line) { lines.emplace_back(line); });
+        auto s = store::open(tmp.path);
+        log::set_sink(nullptr);
+        REQUIRE(s.has_error());
+        CHECK(s.error() == make_error_code(errc::storage_error));
+        REQUIRE(lines.size() == 1);
+        CHECK_MESSAGE(lines[0].find("storage.path " + tmp.path + ": not a SQLite database (file is not a database)") !=
+                          std::string::npos,
+                      lines[0]);
+        CHECK(lines[0].find("WAL") == std::string::npos);
+        // Left as it was: nothing written into someone else's file.
+        std::ifstream in(tmp.path, std::ios::binary);
+        CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == content);
+    }
 }
