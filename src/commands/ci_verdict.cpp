@@ -54,7 +54,10 @@ ci_verdict evaluate_ci(const ci_inputs& in) {
     std::vector<signal> signals;
     std::set<std::string> seen;
     for (const auto& r : in.check_runs) {
-        if (!seen.insert("run:" + r.name).second) continue;   // filter=latest should already dedupe
+        // filter=latest keeps the newest run per name within one check suite; names
+        // repeat across suites (two workflows with a `test` job), so every run
+        // counts: only the same run listed twice (pagination overlap) is skipped.
+        if (!seen.insert("run:" + r.name + "\n" + r.html_url).second) continue;
         signals.push_back({r.name, r.html_url, classify_run(r)});
     }
     if (in.status_total_count > 0) {

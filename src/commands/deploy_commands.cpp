@@ -417,6 +417,13 @@ private:
             ev.event.ci = ci_verdict{ci_state::unknown, "waiting for the staging deployment", {}, 0};
             co_return ev;
         }
+        if (staging_alias->deployment_id.empty()) {
+            // A redirect, or a domain not assigned to any deployment (deploymentId null).
+            ev.problems.push_back(vc.staging_domain + " is not assigned to a deployment in Vercel (a redirect, or "
+                                                      "no deployment serves it)");
+            ev.event.ci = ci_verdict{ci_state::unknown, "waiting for the staging deployment", {}, 0};
+            co_return ev;
+        }
         // Round 2: the two deployments.
         auto prod_id = deployment_of(prod_alias);
         auto round2 =
@@ -1149,6 +1156,7 @@ private:
 
     std::string describe_deployment(const api_result<vercel_alias>& alias, const api_result<vercel_deployment>& dep) const {
         if (!alias) return "unknown (" + alias.error().to_string() + ")";
+        if (alias->deployment_id.empty()) return "not assigned to a deployment";
         if (!dep) return "`" + alias->deployment_id + "` (" + dep.error().to_string() + ")";
         return fmt::format("`{}` — `{}` {}{}{}", dep->id, short_sha(dep->git_sha), blocks::escape(dep->git_message),
                            alias->updated_at_ms ? ", since " + describe_local(ctx_.cfg.schedule, from_ms(alias->updated_at_ms))

@@ -137,6 +137,8 @@ vercel_deployment deployment_from(const json::object& o) {
     d.inspector_url = str_of(o, "inspectorUrl");
     d.error_code = str_of(o, "errorCode");
     d.error_message = str_of(o, "errorMessage");
+    // BLOCKED (vercel.md §3.2) is final; its reason is the message to show.
+    if (d.error_message.empty()) d.error_message = str_of(o, "readyStateReason");
     return d;
 }
 
@@ -422,9 +424,15 @@ asio::awaitable<api_result<void>> vercel_client::rollback(std::string deployment
     if (!description.empty()) q.emplace_back("description", description.substr(0, 250));
     const auto tail = "/projects/" + encode(cfg_.project) + "/rollback/" + encode(deployment_id);
     auto r = co_await send("POST", "/v1" + tail, q, "{}");
-    if (!r && r.error().http_status == 404) r = co_await send("POST", "/v9" + tail, q, "{}");
+    // v9 only when v1 is an unknown route here: a 404 about the deployment itself is
+    // the answer, and a second POST would repeat the mutation.
+    if (!r && is_unknown_route(r.error())) r = co_await send("POST", "/v9" + tail, q, "{}");
     if (!r) co_return r.error();
     co_return api_result<void>{};
+}
+
+bool is_unknown_route(const api_error& e) {
+    return e.http_status == 404 && e.message.find("eployment") == std::string::npos;
 }
 
 asio::awaitable<api_result<std::vector<promote_alias_status>>> vercel_client::list_promote_aliases(bool failed_only) {
@@ -437,7 +445,13 @@ asio::awaitable<api_result<std::vector<promote_alias_status>>> vercel_client::li
     std::vector<promote_alias_status> out;
     if (auto* arr = arr_of(v->get_object(), "aliases"))   // `{}` when no promote exists
         for (auto& a : *arr)
-            if (auto* ao = a.if_object()) out.push_back({str_of(*ao, "id"), str_of(*ao, "alias"), str_of(*ao, "status")});
+            if (auto* ao = a.if_object()) {
+                // `alias` is a string (v1, the SDK) or {alias, deploymentId} (v9, the CLI).
+                std::string name = str_of(*ao, "alias");
+                if (name.empty())
+                    if (auto* inner = obj_of(*ao, "alias")) name = str_of(*inner, "alias");
+                out.push_back({str_of(*ao, "id"), std::move(name), str_of(*ao, "status")});
+            }
     co_return out;
 }
 

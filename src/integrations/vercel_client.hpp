@@ -40,10 +40,13 @@ struct vercel_deployment {
     std::string git_message;        // meta.githubCommitMessage
     std::string inspector_url;
     std::string error_code;
-    std::string error_message;
+    std::string error_message;      // errorMessage, else readyStateReason
     string_pairs meta;
 
-    bool is_terminal() const { return ready_state == "READY" || ready_state == "ERROR" || ready_state == "CANCELED"; }
+    // BLOCKED is final too (vercel.md §3.2): a build that will never run.
+    bool is_terminal() const {
+        return ready_state == "READY" || ready_state == "ERROR" || ready_state == "CANCELED" || ready_state == "BLOCKED";
+    }
 };
 
 struct vercel_alias {
@@ -161,6 +164,8 @@ std::string_view render_staging_model(vercel_staging_model m);
 vercel_deployment parse_vercel_deployment(std::string_view json_text);
 vercel_project parse_vercel_project(std::string_view json_text);
 api_error parse_vercel_error(int status, std::string_view body);
+// Pure: a 404 that says the route does not exist (not that the deployment does not).
+bool is_unknown_route(const api_error& e);
 
 struct vercel_client_options {
     api_retry_options retry{};

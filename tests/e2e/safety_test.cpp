@@ -392,3 +392,16 @@ TEST_CASE("safety: SIGKILL after live, before the announcement's answer → afte
     REQUIRE(st.history.size() == 1);
     CHECK_FALSE(st.history[0].announcement_owed);
 }
+
+TEST_CASE("safety: a staging domain assigned to no deployment (deploymentId null) is said plainly, no empty id is fetched") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.vc.set_alias("staging.example.id", "");
+    w.start();
+    w.request(deployer);
+    REQUIRE(w.wait_ephemeral(deployer, "staging.example.id is not assigned to a deployment"));
+    for (const auto& r : w.vc.requests()) CHECK_FALSE(r.path == "/v13/deployments/");
+    w.command("status", qa);
+    REQUIRE(w.wait_ephemeral(qa, "not assigned to a deployment"));
+}

@@ -344,7 +344,14 @@ TEST_CASE("vercel client: rollback v1, v9 fallback, hobby restriction") {
     REQUIRE(v9.has_value());
     CHECK(env.count("POST", "/v9/projects/prj_7Hq2LmP0aa/rollback/" + s.production_id) == 1);
 
+    // A 404 about the deployment is the answer: no second POST on v9.
     env.fake.set_rollback_v1_missing(false);
+    auto missing = run_on(env.ioc, env.client.rollback("dpl_DoesNotExist", ""));
+    REQUIRE(missing.has_error());
+    CHECK(missing.error().http_status == 404);
+    CHECK(env.count("POST", "/v1/projects/prj_7Hq2LmP0aa/rollback/dpl_DoesNotExist") == 1);
+    CHECK(env.count("POST", "/v9/projects/prj_7Hq2LmP0aa/rollback/dpl_DoesNotExist") == 0);
+
     env.fake.set_hobby_plan(true);
     env.fake.add_deployment({.id = "dpl_Newest9", .target = "production", .ready_substate = "PROMOTED",
                              .rollback_candidate = true});

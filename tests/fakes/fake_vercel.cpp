@@ -411,6 +411,11 @@ fake_response fake_vercel::route(const recorded_request& req) {
                        {"updatedAt", 1767700100000},
                        {"deployment", json::object{{"id", it->second}, {"url", d ? d->url : ""}}},
                        {"redirect", nullptr}};
+        if (it->second.empty()) {   // a redirect: assigned to no deployment (vercel.md §3.3)
+            o["deploymentId"] = nullptr;
+            o["deployment"] = nullptr;
+            o["redirect"] = opts_.production_domains.front();
+        }
         if (alias_array_form_) return json_response(200, json::array{o});
         return json_response(200, o);
     }

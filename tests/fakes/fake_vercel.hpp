@@ -61,6 +61,7 @@ public:
     void add_deployment(fv_deployment d);
     std::optional<fv_deployment> deployment(const std::string& id) const;
     std::vector<fv_deployment> deployments() const;
+    // deployment_id "" = a redirect: the alias answers deploymentId null.
     void set_alias(const std::string& domain, const std::string& deployment_id);
     std::string alias_target(const std::string& domain) const;   // "" when unknown
     void set_auto_assign(bool on);

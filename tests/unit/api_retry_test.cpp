@@ -220,10 +220,20 @@ TEST_CASE("vercel deployment parse: meta, gitSource fallback, truthy aliasAssign
     CHECK(d.git_ref == "main");
     CHECK(d.git_message == "Fix");
     CHECK(d.is_terminal());
-    CHECK_FALSE(parse_vercel_deployment(R"({"id":"x","readyState":"BLOCKED"})").is_terminal());
+    CHECK(parse_vercel_deployment(R"({"id":"x","readyState":"BLOCKED"})").is_terminal());   // final (vercel.md §3.2)
 }
 
 TEST_CASE("api_error renders without secrets and with retry time") {
     api_error e{"vercel", 429, "rate_limited", "Rate limit exceeded", std::chrono::seconds(12)};
     CHECK(e.to_string() == "vercel 429 rate_limited: Rate limit exceeded (retry after 12 s)");
+}
+
+TEST_CASE("vercel parse: BLOCKED is a final state, reported with its readyStateReason") {
+    auto d = parse_vercel_deployment(
+        R"({"id":"dpl_B","readyState":"BLOCKED","readyStateReason":"Git author is not a member of the team"})");
+    CHECK(d.ready_state == "BLOCKED");
+    CHECK(d.is_terminal());
+    CHECK(d.error_message == "Git author is not a member of the team");
+    auto e = parse_vercel_deployment(R"({"id":"dpl_E","readyState":"BUILDING"})");
+    CHECK_FALSE(e.is_terminal());
 }

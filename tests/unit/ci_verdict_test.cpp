@@ -97,3 +97,21 @@ TEST_CASE("ci: long offender lists are shortened") {
     for (char c = 'a'; c <= 'g'; ++c) in.check_runs.push_back(run(std::string(1, c), "queued"));
     CHECK(evaluate_ci(in).summary == "7 pending: a, b, c, d, e and 2 more");
 }
+
+TEST_CASE("ci_verdict: two workflows each with a job called `test`: the failing one makes the verdict red") {
+    ci_inputs in;
+    in.check_runs = {
+        {"test", "completed", std::string("success"), "https://github.com/acme/shop-web/runs/1"},
+        {"test", "completed", std::string("failure"), "https://github.com/acme/shop-web/runs/2"},
+    };
+    const auto v = evaluate_ci(in);
+    CHECK(v.verdict == ci_state::red);
+    // The same run listed twice is one signal.
+    ci_inputs twice;
+    twice.check_runs = {
+        {"build", "completed", std::string("success"), "https://github.com/acme/shop-web/runs/3"},
+        {"build", "completed", std::string("success"), "https://github.com/acme/shop-web/runs/3"},
+    };
+    CHECK(evaluate_ci(twice).verdict == ci_state::green);
+    CHECK(evaluate_ci(twice).signal_count == 1);
+}
