@@ -405,3 +405,33 @@ TEST_CASE("safety: a staging domain assigned to no deployment (deploymentId null
     w.command("status", qa);
     REQUIRE(w.wait_ephemeral(qa, "not assigned to a deployment"));
 }
+
+TEST_CASE("safety: the rebuild's answer is lost (model B) → the build is found by its meta; one create, live") {
+    world w;
+    w.sc = w.vc.setup_model_b();
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    w.complete_checklist();
+    w.vc.lose_next_create_answer();
+    w.click(deployer, "deploy.go");
+    REQUIRE(w.wait_top_level("is *live*", 30s));
+    CHECK(w.vc.create_calls() == 1);
+    CHECK(w.count_top_level("*failed*") == 0);
+    const auto target = w.vc.alias_target("example.id");
+    auto d = w.vc.deployment(target);
+    REQUIRE(d);
+    CHECK(d->git_sha == sha(3));
+}
+
+TEST_CASE("safety: an admin who is not a deployer can neither request nor trigger a production deploy") {
+    world w;
+    started(w);
+    w.command("prod", admin);
+    REQUIRE(w.wait_ephemeral(admin, "Only deployers can request a production deploy"));
+    w.request(deployer);
+    w.complete_checklist();
+    w.click(admin, "deploy.go");
+    REQUIRE(w.wait_ephemeral(admin, "Only deployers can deploy to production"));
+    CHECK(w.vc.promote_calls() == 0);
+}

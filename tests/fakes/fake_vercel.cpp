@@ -171,6 +171,11 @@ void fake_vercel::fail_next_promotes(int count, int status) {
     promote_fail_status_ = status;
 }
 
+void fake_vercel::lose_next_create_answer() {
+    std::lock_guard lock(mutex_);
+    lose_create_ = true;
+}
+
 void fake_vercel::set_clock_skew(std::chrono::milliseconds skew) {
     std::lock_guard lock(mutex_);
     skew_ms_ = skew.count();
@@ -474,6 +479,7 @@ fake_response fake_vercel::route(const recorded_request& req) {
         nd.ready_state = "QUEUED";
         nd.created_ms = next_created();
         deployments_.push_back(nd);
+        if (std::exchange(lose_create_, false)) return fake_response{200, {}, "", {}, true};   // created; answer lost
         return json_response(200, deployment_json(nd, true));
     }
 

@@ -95,6 +95,8 @@ public:
     void rate_limit_next_promotes(int count, int retry_after_s);
     // The next `count` POST promotes answer `status` without doing anything.
     void fail_next_promotes(int count, int status);
+    // The next POST /v13/deployments creates the deployment, then the connection drops.
+    void lose_next_create_answer();
     // Vercel's clock (requestedAt, createdAt of new jobs) runs this far from ours.
     void set_clock_skew(std::chrono::milliseconds skew);
     void set_rollback_v1_missing(bool missing);  // v1 rollback path answers 404 (client must use v9)
@@ -155,6 +157,7 @@ private:
     int promote_429s_ = 0, promote_429_after_s_ = 1;
     int promote_fails_ = 0, promote_fail_status_ = 500;
     std::int64_t skew_ms_ = 0;
+    bool lose_create_ = false;
     bool rollback_v1_missing_ = false;
     bool alias_array_form_ = false;
     int promote_calls_ = 0;
