@@ -163,6 +163,14 @@ std::string make_ack(std::string_view envelope_id) {
     return json::serialize(ack);
 }
 
+std::string make_restarting_ack(std::string_view envelope_id) {
+    json::object ack;
+    ack["envelope_id"] = envelope_id;
+    ack["payload"] = json::object{{"response_type", "ephemeral"},
+                                  {"text", "deploybot is restarting, try again in a moment."}};
+    return json::serialize(ack);
+}
+
 std::optional<slash_command> parse_slash_command(const json::object& payload) {
     auto command = required_string(&payload, "command");
     auto user_id = required_string(&payload, "user_id");

@@ -51,6 +51,10 @@ frame parse_frame(std::string_view text);
 
 // Pure: the ack text frame for an envelope ({"envelope_id":"…"}).
 std::string make_ack(std::string_view envelope_id);
+// Pure: the ack of an envelope that arrives while the bot shuts down. Slack
+// never redelivers slash commands or clicks, so the person is told instead
+// (a slash command's ack payload is shown to them).
+std::string make_restarting_ack(std::string_view envelope_id);
 
 // A slash command payload (the fields we use).
 struct slash_command {

@@ -48,6 +48,7 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
     std::shared_ptr<connection> current_;
     std::uint64_t next_id_ = 1;
     bool stopping_ = false;
+    int replacement_failures_ = 0;   // replacements lost before hello since the last hello
     bool reconnect_pending_ = false;
     bool replacing_ = false;
     bool too_many_websockets_ = false;
@@ -172,7 +173,13 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
 
     void on_frame(const std::shared_ptr<connection>& c, frame f) {
         if (auto* env = std::get_if<envelope_frame>(&f)) {
-            if (stopping_) return;   // not acked: Slack may deliver it to another instance
+            if (stopping_) {
+                // Slash commands and clicks are never delivered again: acked with a
+                // "restarting" answer. Events stay unacked, so Slack retries them.
+                if (env->type == envelope_type::slash_commands || env->type == envelope_type::interactive)
+                    c->ws->send(make_restarting_ack(env->envelope_id));
+                return;
+            }
             c->ws->send(make_ack(env->envelope_id));   // ack first, always
             // The handler runs in a later turn of the loop, so the ack's write
             // starts before any handler work (even the dedup write to SQLite).
@@ -200,6 +207,7 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
         auto previous = current_;
         current_ = c;
         replacing_ = false;
+        replacement_failures_ = 0;
         if (previous) ++status_.reconnects;
         status_.state = connection_state::connected;
         status_.connected_since = std::chrono::system_clock::now();
@@ -280,6 +288,16 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
 
     void on_closed(const std::shared_ptr<connection>& c) {
         std::erase(connections_, c);
+        if (!c->ready && replacing_) {
+            // The replacement died before its hello (or timed out waiting for it):
+            // open another while the old one still serves, a few times at most;
+            // after that ensure_connected takes over once Slack closes the old one.
+            replacing_ = false;
+            if (current_ && !current_->retiring && !stopping_ && ++replacement_failures_ <= 3) {
+                log::warn("socket", "replacement connection {} closed before hello; opening another", c->id);
+                start_replacement(current_);
+            }
+        }
         if (c == current_) {
             current_.reset();
             for (auto& other : connections_)

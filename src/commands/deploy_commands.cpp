@@ -43,6 +43,8 @@ std::int64_t to_ms(time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
 time_point from_ms(std::int64_t ms) {
+    // Clamped: a server's timestamp must not overflow the clock's nanoseconds.
+    ms = std::clamp<std::int64_t>(ms, -9'000'000'000'000, 9'000'000'000'000);
     return time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::milliseconds{ms})};
 }
 
@@ -826,10 +828,10 @@ private:
     asio::awaitable<void> conclude(std::int64_t id, std::string attempt, std::string target,
                                    api_result<alias_job_result> done) {
         if (!done) {
-            // Following it failed: what became of the promote is not known.
+            // Following it failed (silence, timeout, no trace, a refused read):
+            // what became of the promote is not known, so it is not called failed.
             finish_promote(id, attempt, false, target, "could not confirm the promote: " + done.error().to_string(),
-                           done.error().code == "not_answering" || done.error().code == "timeout" ||
-                               done.error().code == "no_trace");
+                           true);
         } else if (done->job_status == "succeeded" && done->production_alias_confirmed) {
             finish_promote(id, attempt, true, target, "");
         } else {

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace deploybot {
 
@@ -28,8 +29,10 @@ std::optional<std::int64_t> opt_int_of(const json::object& o, std::string_view k
     auto* v = o.if_contains(key);
     if (!v) return std::nullopt;
     if (v->is_int64()) return v->get_int64();
-    if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
-    if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+    if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+        return static_cast<std::int64_t>(v->get_uint64());
+    // Range-checked first: converting a double outside int64 is undefined behaviour.
+    if (v->is_double() && std::abs(v->get_double()) < 9.0e18) return static_cast<std::int64_t>(v->get_double());
     return std::nullopt;
 }
 

@@ -286,3 +286,8 @@ TEST_CASE("make_ack: exact format and escaping") {
     const std::string weird = "x\"}\t,{\"y";
     CHECK(boost::json::parse(make_ack(weird)).at("envelope_id").as_string() == weird);
 }
+
+TEST_CASE("make_restarting_ack: an envelope arriving during shutdown is answered, not dropped") {
+    CHECK(make_restarting_ack("6f1c2e4a") ==
+          R"({"envelope_id":"6f1c2e4a","payload":{"response_type":"ephemeral","text":"deploybot is restarting, try again in a moment."}})");
+}
