@@ -3,6 +3,7 @@
 // reading the ack. Prints p50/p90/p99/max over N envelopes.
 //   build/bench/ack_latency [N=10000] [in_flight=8]
 #include "bot/app.hpp"
+#include "commands/modules.hpp"
 #include "bot/log.hpp"
 #include "fakes/fake_slack.hpp"
 
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
     if (!mkdtemp(dir.data())) return 1;
 
     app_options o;
+    o.make_modules = make_feature_modules;
     o.cfg.slack.api_url = slack.api_url();
     o.cfg.slack.channel = "C0DEPLOYS01";
     o.cfg.people.deployers = {"U0DEPLOYER1"};

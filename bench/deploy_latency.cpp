@@ -9,6 +9,7 @@
 // should be a few rounds of latency, not the sum of ~15 calls.
 //   build/bench/deploy_latency [latency_ms=200] [runs=5]
 #include "bot/app.hpp"
+#include "commands/modules.hpp"
 #include "bot/log.hpp"
 #include "fakes/fake_github.hpp"
 #include "fakes/fake_slack.hpp"
@@ -64,6 +65,7 @@ run_result run_once(std::chrono::milliseconds latency) {
     std::string dir = (std::filesystem::temp_directory_path() / "deploybot-bench-XXXXXX").string();
     if (!mkdtemp(dir.data())) std::exit(1);
     app_options o;
+    o.make_modules = make_feature_modules;
     o.cfg.slack.api_url = slack.api_url();
     o.cfg.slack.channel = "C0DEPLOYS01";
     o.cfg.people.deployers = {"U0DEPLOYER1"};

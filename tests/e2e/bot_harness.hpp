@@ -2,6 +2,7 @@
 // Runs a real deploybot app in-process on its own thread and io_context,
 // pointed at local fakes; captures every log line.
 #include "bot/app.hpp"
+#include "commands/modules.hpp"
 #include "bot/log.hpp"
 #include "fakes/fake_server.hpp"
 #include "fakes/fake_slack.hpp"
@@ -107,7 +108,9 @@ inline secrets test_secrets(const fakes::fake_slack& slack) {
 
 class bot_runner {
 public:
-    explicit bot_runner(app_options options) : options_(std::move(options)) {}
+    explicit bot_runner(app_options options) : options_(std::move(options)) {
+        if (!options_.make_modules) options_.make_modules = make_feature_modules;   // as main.cpp does
+    }
     ~bot_runner() { stop(); }
 
     void start() {

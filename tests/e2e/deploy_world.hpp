@@ -5,7 +5,7 @@
 // drives /deploy prod (deploy_flow_test.cpp, safety_test.cpp).
 #include "bot_harness.hpp"
 #include "child_process.hpp"
-#include "commands/deploy_store.hpp"
+#include "commands/deploy/deploy_store.hpp"
 #include "fakes/fake_github.hpp"
 #include "fakes/fake_vercel.hpp"
 

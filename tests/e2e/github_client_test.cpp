@@ -1,8 +1,8 @@
 // GitHub client against the in-memory fake GitHub on 127.0.0.1.
 #include "run_on.hpp"
-#include "bot/http_client.hpp"
+#include "bot/net/http_client.hpp"
 #include "fakes/fake_github.hpp"
-#include "integrations/github_client.hpp"
+#include "integrations/github/github_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

@@ -1,8 +1,8 @@
 // The Web API client and the shared HTTP client against the fake Slack.
 #include "bot_harness.hpp"
 #include "run_on.hpp"
-#include "bot/http_client.hpp"
-#include "bot/slack_api.hpp"
+#include "bot/net/http_client.hpp"
+#include "bot/slack/slack_api.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>

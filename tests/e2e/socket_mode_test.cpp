@@ -1,6 +1,6 @@
 // End-to-end: the real app against the fake Slack (TLS, 127.0.0.1).
 #include "bot_harness.hpp"
-#include "bot/store.hpp"
+#include "bot/store/store.hpp"
 #include "commands/bot_context.hpp"
 
 #include <boost/asio/as_tuple.hpp>

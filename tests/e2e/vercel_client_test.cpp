@@ -1,8 +1,8 @@
 // Vercel client against the in-memory fake Vercel on 127.0.0.1.
 #include "run_on.hpp"
-#include "bot/http_client.hpp"
+#include "bot/net/http_client.hpp"
 #include "fakes/fake_vercel.hpp"
-#include "integrations/vercel_client.hpp"
+#include "integrations/vercel/vercel_client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

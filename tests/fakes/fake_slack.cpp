@@ -4,7 +4,7 @@
 // ws_* calls, which never take mutex_, so sending under the lock is safe.
 #include "fakes/fake_slack.hpp"
 
-#include "bot/blocks.hpp"
+#include "bot/core/blocks.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -351,6 +351,7 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
         case state::fault::kind::http:
             return fake_response{f->value, {{"Content-Type", "text/html"}},
                                  "<html><body><h1>Service Unavailable</h1></body></html>"};
+        case state::fault::kind::lose: break;   // taken by take_lost(), never here
         }
     }
     if (!known.contains(method)) return api_error("unknown_method");

@@ -1,8 +1,8 @@
 // Slash command text and interactive payloads. The input is either a payload
 // object (slash command, block_actions, view_submission) whose command and
 // text go on to parse_command, or "<command>\n<text>" for parse_command alone.
-#include "bot/command.hpp"
-#include "bot/envelope.hpp"
+#include "bot/core/command.hpp"
+#include "bot/core/envelope.hpp"
 #include "fuzz_check.hpp"
 
 #include <boost/json/parse.hpp>

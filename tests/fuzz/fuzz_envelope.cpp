@@ -1,6 +1,6 @@
 // Socket Mode frames: parse_frame never throws or crashes on any text, and the
 // payload parsers accept whatever object an envelope carries.
-#include "bot/envelope.hpp"
+#include "bot/core/envelope.hpp"
 #include "fuzz_check.hpp"
 
 #include <cstddef>

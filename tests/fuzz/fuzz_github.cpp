@@ -2,7 +2,7 @@
 // error bodies, commit messages, and the Link / integer headers the client
 // reads (api_retry.hpp). The body parsers of commits, pulls, check runs and
 // reviews are private to github_client.cpp and only run inside the client.
-#include "integrations/github_client.hpp"
+#include "integrations/github/github_client.hpp"
 #include "fuzz_check.hpp"
 
 #include <array>

@@ -1,7 +1,7 @@
 // Vercel responses through the pure parsers vercel_client.hpp exposes. The
 // input is one body, or "<project>\n@@\n<deployment>" to also exercise
 // detect_staging_model on two different documents.
-#include "integrations/vercel_client.hpp"
+#include "integrations/vercel/vercel_client.hpp"
 #include "fuzz_check.hpp"
 
 #include <array>

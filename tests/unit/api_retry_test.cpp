@@ -1,6 +1,6 @@
 #include "integrations/api_retry.hpp"
-#include "integrations/github_client.hpp"
-#include "integrations/vercel_client.hpp"
+#include "integrations/github/github_client.hpp"
+#include "integrations/vercel/vercel_client.hpp"
 
 #include <doctest/doctest.h>
 
@@ -236,4 +236,14 @@ TEST_CASE("vercel parse: BLOCKED is a final state, reported with its readyStateR
     CHECK(d.error_message == "Git author is not a member of the team");
     auto e = parse_vercel_deployment(R"({"id":"dpl_E","readyState":"BUILDING"})");
     CHECK_FALSE(e.is_terminal());
+}
+
+TEST_CASE("github links: the web host comes from github.api_url (GitHub Enterprise), and CI points at the checks") {
+    CHECK(github_web_base("https://api.github.com") == "https://github.com");
+    CHECK(github_web_base("https://ghe.example.com/api/v3") == "https://ghe.example.com");
+    CHECK(github_web_base("http://127.0.0.1:8123") == "http://127.0.0.1:8123");
+    CHECK(github_checks_url("https://ghe.example.com/api/v3", "acme/shop-web", "9b0d5e1") ==
+          "https://ghe.example.com/acme/shop-web/commit/9b0d5e1/checks");
+    CHECK(github_checks_url("https://api.github.com", "acme/shop-web", "9b0d5e1") ==
+          "https://github.com/acme/shop-web/commit/9b0d5e1/checks");
 }

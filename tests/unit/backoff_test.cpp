@@ -1,4 +1,4 @@
-#include "bot/backoff.hpp"
+#include "bot/core/backoff.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "bot/blocks.hpp"
+#include "bot/core/blocks.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "commands/ci_verdict.hpp"
+#include "commands/workflow/ci_verdict.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "bot/command.hpp"
+#include "bot/core/command.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "commands/deploy_message.hpp"
+#include "commands/render/deploy_message.hpp"
 
 #include <date/date.h>
 #include <doctest/doctest.h>

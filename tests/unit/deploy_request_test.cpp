@@ -1,4 +1,4 @@
-#include "commands/deploy_request.hpp"
+#include "commands/workflow/deploy_request.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

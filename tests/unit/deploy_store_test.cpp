@@ -1,4 +1,4 @@
-#include "commands/deploy_store.hpp"
+#include "commands/deploy/deploy_store.hpp"
 
 #include <doctest/doctest.h>
 

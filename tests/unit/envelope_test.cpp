@@ -1,4 +1,4 @@
-#include "bot/envelope.hpp"
+#include "bot/core/envelope.hpp"
 
 #include <doctest/doctest.h>
 

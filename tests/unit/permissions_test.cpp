@@ -1,4 +1,4 @@
-#include "bot/permissions.hpp"
+#include "bot/core/permissions.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "commands/review_state.hpp"
+#include "commands/workflow/review_state.hpp"
 
 #include <doctest/doctest.h>
 

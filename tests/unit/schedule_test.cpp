@@ -1,4 +1,4 @@
-#include "commands/schedule.hpp"
+#include "commands/workflow/schedule.hpp"
 
 #include <date/date.h>
 #include <doctest/doctest.h>

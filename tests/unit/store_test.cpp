@@ -1,4 +1,4 @@
-#include "bot/store.hpp"
+#include "bot/store/store.hpp"
 
 #include "bot/log.hpp"
 

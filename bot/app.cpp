@@ -1,0 +1,232 @@
+#include "bot/app.hpp"
+
+#include "bot/core/command.hpp"
+#include "bot/core/envelope.hpp"
+#include "bot/net/http_client.hpp"
+#include "bot/store/instance_lock.hpp"
+#include "bot/log.hpp"
+#include "bot/core/permissions.hpp"
+#include "bot/core/router.hpp"
+#include "bot/slack/slack_api.hpp"
+#include "bot/spawn.hpp"
+#include "bot/store/store.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace deploybot {
+
+namespace {
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr auto envelope_retention = std::chrono::hours(24);
+// Longest command text read (bytes): reasons and arguments fit many times over.
+constexpr std::size_t max_command_text = 2000;
+}  // namespace
+
+struct app::impl {
+    asio::io_context& ioc_;
+    app_options options_;
+    instance_lock lock_;   // before db_: released after the database is closed
+    std::unique_ptr<store> db_;
+    http_client http_;
+    slack_api slack_;
+    router routes_;
+    std::unique_ptr<socket_mode_client> socket_;
+    std::unique_ptr<bot_context> ctx_;
+    module_list modules_;
+    std::chrono::system_clock::time_point started_at_;
+    bool stopping_ = false;
+
+    static http_client_options http_options(const config& cfg) {
+        http_client_options o;
+        o.timeout = cfg.http.timeout;
+        o.max_body_bytes = cfg.http.max_body_bytes;
+        o.tls.ca_file = cfg.tls.ca_file;
+        return o;
+    }
+
+    impl(asio::io_context& ioc, app_options options)
+        : ioc_(ioc), options_(std::move(options)), http_(ioc.get_executor(), http_options(options_.cfg)),
+          slack_(ioc.get_executor(), http_,
+                 slack_api_options{options_.cfg.slack.api_url, options_.tokens.slack_bot_token,
+                                   options_.tokens.slack_app_token}) {
+        for (const auto* t : {&options_.tokens.slack_app_token, &options_.tokens.slack_bot_token,
+                              &options_.tokens.github_token, &options_.tokens.vercel_token,
+                              &options_.tokens.sentry_token})
+            log::add_secret(*t);
+    }
+
+    template <class Coro>
+    void spawn(Coro&& coro, std::string what) {
+        spawn_logged(ioc_.get_executor(), std::forward<Coro>(coro), "router", std::move(what));
+    }
+
+    // Called right after the envelope was acked.
+    void on_envelope(envelope_frame env) {
+        if (!db_->mark_envelope_seen(env.envelope_id, options_.clock())) {
+            log::info("router", "envelope {} already handled; ignoring the redelivery", env.envelope_id);
+            return;
+        }
+        switch (env.type) {
+        case envelope_type::slash_commands: {
+            auto cmd = parse_slash_command(env.payload);
+            if (!cmd) {
+                log::warn("router", "envelope {}: slash command without command/user; ignored", env.envelope_id);
+                return;
+            }
+            on_command(std::move(*cmd));
+            break;
+        }
+        case envelope_type::interactive: {
+            auto type = env.payload.if_contains("type");
+            if (type && type->is_string() && type->get_string() == "block_actions") {
+                if (auto click = parse_block_action(env.payload)) on_click(std::move(*click));
+                else log::warn("router", "envelope {}: block_actions without action; ignored", env.envelope_id);
+            } else {
+                log::info("router", "envelope {}: interactive payload of type {} ignored", env.envelope_id,
+                          type && type->is_string() ? std::string(type->get_string()) : "?");
+            }
+            break;
+        }
+        case envelope_type::events_api:
+            log::debug("router", "events_api envelope {} ignored (no event subscriptions)", env.envelope_id);
+            break;
+        case envelope_type::unknown:
+            log::warn("router", "envelope {} of unknown type '{}' acked and ignored", env.envelope_id, env.type_text);
+            break;
+        }
+    }
+
+    void on_command(slash_command cmd) {
+        // Untrusted text: bounded first, then scrubbed of anything secret-shaped
+        // (a pasted token is neither logged, stored, nor echoed to the channel).
+        const auto original_size = cmd.text.size();
+        const bool cut = original_size > max_command_text;
+        if (cut) cmd.text = log::truncate_for_log(cmd.text, max_command_text);
+        cmd.text = log::redact(cmd.text);
+        if (cmd.command.size() > 64) cmd.command = log::truncate_for_log(cmd.command, 64);
+        auto req = parse_command(cmd.command, cmd.text);
+        log::info("router", "{} {} from {} in {}", cmd.command, log::truncate_for_log(cmd.text, 200), cmd.user_id,
+                  cmd.channel_id);
+        audit(*ctx_, cmd.user_id, "command", cmd.command + (cmd.text.empty() ? "" : " " + cmd.text), cmd.channel_id);
+        if (cut) {
+            blocks::message m;
+            m.text = "Your command text was " + std::to_string(original_size) + " bytes long; deploybot read only the "
+                     "first " + std::to_string(max_command_text) + ".";
+            m.blocks.push_back(blocks::section(m.text, "text_cut"));
+            spawn(reply_ephemeral(*ctx_, cmd, std::move(m)), "text-cut reply");
+        }
+        if (!is_deploy_channel(options_.cfg, cmd.channel_id)) {
+            blocks::message m;
+            m.text = "deploybot works in <#" + options_.cfg.slack.channel +
+                     "> only, so the whole team sees every deploy. Run the command there.";
+            m.blocks.push_back(blocks::section(m.text, "wrong_channel"));
+            spawn(reply_ephemeral(*ctx_, cmd, std::move(m)), "wrong-channel reply");
+            return;
+        }
+        const auto* handler = routes_.find_command(req.sub);
+        if (!handler) {
+            blocks::message m;
+            m.text = "`/deploy " + std::string(to_string(req.sub)) + "` is coming soon. Try `/deploy help`.";
+            m.blocks.push_back(blocks::section(m.text, "coming_soon"));
+            spawn(reply_ephemeral(*ctx_, cmd, std::move(m)), "coming-soon reply");
+            return;
+        }
+        spawn((*handler)(std::move(cmd), std::move(req)), "/deploy " + std::string(to_string(req.sub)));
+    }
+
+    void on_click(block_action click) {
+        log::info("router", "click {} (value {}) from {} on {}", log::truncate_for_log(click.action_id, 80),
+                  log::truncate_for_log(click.value, 80), click.user_id, click.message_ts);
+        audit(*ctx_, click.user_id, "click", click.action_id, click.channel_id, click.value);
+        const auto* handler = routes_.find_action(click.action_id);
+        if (!handler) {
+            log::warn("router", "no handler for action {}", click.action_id);
+            return;
+        }
+        spawn((*handler)(std::move(click)), "action");
+    }
+
+    static asio::awaitable<void> prune_loop(impl* self) {
+        asio::steady_timer timer(self->ioc_);
+        while (!self->stopping_) {
+            self->db_->prune_envelopes(self->options_.clock() - envelope_retention);
+            timer.expires_after(std::chrono::minutes(10));
+            auto [ec] = co_await timer.async_wait(use_tuple);
+            if (ec) break;
+        }
+    }
+
+    asio::awaitable<int> run() {
+        // Before the database and before Slack: a second process on the same
+        // storage must not hold a Socket Mode connection or resume anything.
+        std::string why_not;
+        lock_ = instance_lock::acquire(options_.cfg.storage.path, why_not);
+        if (!lock_.held()) {
+            log::error("app", "{}", why_not);
+            co_return 1;
+        }
+        auto opened = store::open(options_.cfg.storage.path);
+        if (!opened) {
+            log::error("store", "cannot open storage.path {}: {}", options_.cfg.storage.path,
+                       opened.error().message());
+            co_return 1;
+        }
+        db_ = std::move(*opened);
+        started_at_ = options_.clock();
+
+        auto& so = options_.socket;
+        so.ws.tls.ca_file = options_.cfg.tls.ca_file;
+        so.ws.max_message_bytes = options_.cfg.slack.max_message_bytes;
+        so.ws.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.cfg.slack.ping_interval) * 3;
+        so.hello_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.cfg.slack.hello_timeout);
+        socket_ = std::make_unique<socket_mode_client>(ioc_.get_executor(), slack_, so,
+                                                       [this](envelope_frame env) { on_envelope(std::move(env)); });
+        ctx_.reset(new bot_context{ioc_.get_executor(), options_.cfg, slack_, *db_, http_, options_.tokens,
+                                   options_.clock, started_at_, [this] { return socket_->status(); }, routes_});
+        if (options_.make_modules) modules_ = options_.make_modules(*ctx_);
+        if (options_.configure_routes) options_.configure_routes(*ctx_);
+
+        auto who = co_await slack_.auth_test();
+        if (!who) {
+            if (who.error().is_auth_failure()) {
+                log::error("app", "Slack refused SLACK_BOT_TOKEN ({}); stopping. Use the Bot User OAuth Token "
+                                  "(xoxb-…) from OAuth & Permissions.",
+                           who.error().code);
+                co_return 1;
+            }
+            log::warn("app", "auth.test failed ({}); continuing", who.error().to_string());
+        } else {
+            log::info("app", "authenticated as bot {} in team {}", who->user_id, who->team_id);
+        }
+
+        spawn(prune_loop(this), "envelope pruning");
+        for (auto& m : modules_) m->start();
+        log::info("app", "deploybot {} starting; serving channel {}", DEPLOYBOT_VERSION, options_.cfg.slack.channel);
+        const auto why = co_await socket_->run();
+        stopping_ = true;
+        for (auto& m : modules_) m->stop();
+        http_.close_idle();
+        switch (why) {
+        case socket_mode_exit::stopped: log::info("app", "stopped"); co_return 0;
+        case socket_mode_exit::auth_failed: co_return 1;
+        case socket_mode_exit::link_disabled: co_return 2;
+        }
+        co_return 1;
+    }
+};
+
+app::app(asio::io_context& ioc, app_options options) : impl_(std::make_unique<impl>(ioc, std::move(options))) {}
+app::~app() = default;
+
+asio::awaitable<int> app::run() { co_return co_await impl_->run(); }
+
+void app::stop() {
+    impl_->stopping_ = true;
+    if (impl_->socket_) impl_->socket_->stop();
+}
+
+}  // namespace deploybot

@@ -1,0 +1,264 @@
+#include "bot/slack/slack_api.hpp"
+
+#include "bot/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/throw_exception.hpp>
+
+#include <array>
+#include <stdexcept>
+
+namespace deploybot {
+
+namespace {
+
+// No answer: "outcome_unknown" when the request went out (it may have been
+// carried out: never re-sent), else "timeout"/"network_error".
+slack_error transport_error(const system::error_code& ec) {
+    if (ec == make_error_code(errc::outcome_unknown)) return slack_error{"outcome_unknown", ec.message(), 0};
+    return slack_error{ec == make_error_code(errc::timeout) ? "timeout" : "network_error", ec.message(), 0};
+}
+
+// A non-2xx answer keeps Slack's own error code when the body carries one.
+slack_error http_failure(const http_response& res, std::string_view what) {
+    system::error_code ec;
+    auto parsed = json::parse(res.body, ec);
+    if (!ec && parsed.is_object())
+        if (auto* e = parsed.as_object().if_contains("error"); e && e->is_string() && !e->get_string().empty())
+            return slack_error{std::string(e->get_string().subview().substr(0, 100)), std::string(what), res.status};
+    return slack_error{"http_" + std::to_string(res.status), std::string(what), res.status};
+}
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+using steady = std::chrono::steady_clock;
+
+std::string string_field(const json::object& o, std::string_view key) {
+    if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->get_string());
+    return {};
+}
+}  // namespace
+
+bool slack_error::is_auth_failure() const {
+    static constexpr std::array codes{"not_authed",    "invalid_auth",  "account_inactive", "user_removed_from_team",
+                                      "team_disabled", "token_revoked", "token_expired",    "not_allowed_token_type"};
+    for (auto c : codes)
+        if (code == c) return true;
+    return false;
+}
+
+std::string slack_error::to_string() const { return detail.empty() ? code : code + " (" + detail + ")"; }
+
+void throw_exception_from_error(const slack_error& e, const boost::source_location& loc) {
+    boost::throw_exception(std::runtime_error("Slack API error: " + e.to_string()), loc);
+}
+
+struct slack_api::impl : std::enable_shared_from_this<impl> {
+    asio::any_io_executor executor_;
+    http_client& http_;
+    slack_api_options options_;
+    std::map<std::string, steady::time_point> next_post_slot_;   // per channel
+
+    struct update_slot {
+        std::optional<json::object> pending;
+        bool running = false;
+        steady::time_point last_sent{};
+    };
+    std::map<std::string, update_slot> updates_;   // key channel + "/" + ts
+
+    impl(asio::any_io_executor ex, http_client& http, slack_api_options options)
+        : executor_(std::move(ex)), http_(http), options_(std::move(options)) {}
+
+    asio::awaitable<void> sleep_until(steady::time_point t) {
+        if (t <= steady::now()) co_return;
+        asio::steady_timer timer(executor_, t);
+        co_await timer.async_wait(use_tuple);
+    }
+
+    // Reserves this channel's next posting slot (~1/s), preserving call order.
+    asio::awaitable<void> pace(const std::string& channel) {
+        auto& next = next_post_slot_[channel];
+        const auto slot = std::max(steady::now(), next);
+        next = slot + options_.channel_post_interval;
+        co_await sleep_until(slot);
+    }
+
+    asio::awaitable<slack_result<json::object>> post_json(const std::string& url, const std::string& token,
+                                                          const json::object& body, std::string_view what) {
+        auto self = shared_from_this();
+        const std::string payload = json::serialize(body);
+        for (int attempt = 0;; ++attempt) {
+            http_request req;
+            req.method = "POST";
+            req.url = url;
+            req.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
+            if (!token.empty()) req.headers.push_back({"Authorization", "Bearer " + token});
+            req.body = payload;
+            auto res = co_await http_.request(std::move(req));
+            if (!res) co_return transport_error(res.error());
+            if (res->status == 429) {
+                auto wait = parse_retry_after(res->header("Retry-After")).value_or(std::chrono::seconds(5));
+                if (attempt >= options_.max_rate_limit_retries || wait > options_.max_retry_after)
+                    co_return slack_error{"ratelimited", "gave up after " + std::to_string(attempt + 1) + " tries", 429};
+                log::warn("slack", "{} rate limited; retrying in {}s", what, wait.count());
+                co_await sleep_until(steady::now() + wait);
+                continue;
+            }
+            if (res->status < 200 || res->status >= 300) co_return http_failure(*res, what);
+            system::error_code ec;
+            auto parsed = json::parse(res->body, ec);
+            if (ec || !parsed.is_object()) {
+                // response_url answers may be a bare "ok".
+                if (res->body == "ok" || res->body.empty()) co_return json::object{{"ok", true}};
+                co_return slack_error{"bad_json", std::string(what), res->status};
+            }
+            auto& obj = parsed.as_object();
+            auto* ok = obj.if_contains("ok");
+            if (ok && ok->is_bool() && !ok->as_bool()) {
+                auto code = string_field(obj, "error");
+                if (code == "ratelimited" && attempt < options_.max_rate_limit_retries) {
+                    co_await sleep_until(steady::now() + std::chrono::seconds(5));
+                    continue;
+                }
+                std::string detail(what);
+                if (auto* meta = obj.if_contains("response_metadata"); meta && meta->is_object()) {
+                    if (auto* msgs = meta->as_object().if_contains("messages"); msgs && msgs->is_array())
+                        for (auto& m : msgs->as_array())
+                            if (m.is_string()) detail += std::string(" ") + std::string(m.get_string());
+                }
+                co_return slack_error{code.empty() ? "unknown_error" : code, detail, res->status};
+            }
+            co_return std::move(obj);
+        }
+    }
+
+    asio::awaitable<slack_result<json::object>> call(std::string method, json::object args, bool app_token) {
+        co_return co_await post_json(options_.api_url + "/" + method,
+                                     app_token ? options_.app_token : options_.bot_token, args, method);
+    }
+};
+
+slack_api::slack_api(asio::any_io_executor ex, http_client& http, slack_api_options options)
+    : impl_(std::make_shared<impl>(std::move(ex), http, std::move(options))) {}
+
+slack_api::~slack_api() = default;
+
+asio::awaitable<slack_result<json::object>> slack_api::call(std::string method, json::object args) {
+    auto p = impl_;
+    co_return co_await p->call(std::move(method), std::move(args), false);
+}
+
+asio::awaitable<slack_result<std::string>> slack_api::connections_open() {
+    auto p = impl_;
+    auto r = co_await p->call("apps.connections.open", json::object{}, true);
+    if (!r) co_return r.error();
+    auto url = string_field(*r, "url");
+    if (url.empty()) co_return slack_error{"bad_response", "apps.connections.open returned no url", 200};
+    co_return url;
+}
+
+asio::awaitable<slack_result<auth_info>> slack_api::auth_test() {
+    auto p = impl_;
+    auto r = co_await p->call("auth.test", json::object{}, false);
+    if (!r) co_return r.error();
+    co_return auth_info{string_field(*r, "user_id"), string_field(*r, "bot_id"), string_field(*r, "team_id"),
+                        string_field(*r, "team"), string_field(*r, "url")};
+}
+
+asio::awaitable<slack_result<posted_message>> slack_api::post_message(json::object message) {
+    auto p = impl_;
+    const auto channel = string_field(message, "channel");
+    co_await p->pace(channel);
+    auto r = co_await p->call("chat.postMessage", std::move(message), false);
+    if (!r) co_return r.error();
+    co_return posted_message{string_field(*r, "channel"), string_field(*r, "ts")};
+}
+
+asio::awaitable<slack_result<std::string>> slack_api::find_posted(std::string channel, std::string oldest_ts,
+                                                                  std::string event_type, std::string key) {
+    auto p = impl_;
+    json::object args{{"channel", channel}, {"limit", 100}, {"include_all_metadata", true}};
+    if (!oldest_ts.empty()) args["oldest"] = oldest_ts;
+    auto r = co_await p->call("conversations.history", std::move(args), false);
+    if (!r) co_return r.error();
+    if (auto* msgs = r->if_contains("messages"); msgs && msgs->is_array()) {
+        for (const auto& m : msgs->get_array()) {
+            const auto* mo = m.if_object();
+            if (!mo) continue;
+            const auto* md = mo->if_contains("metadata");
+            if (!md || !md->is_object()) continue;
+            const auto* type = md->get_object().if_contains("event_type");
+            const auto* payload = md->get_object().if_contains("event_payload");
+            if (!type || !type->is_string() || type->get_string() != event_type || !payload || !payload->is_object())
+                continue;
+            const auto* k = payload->get_object().if_contains("key");
+            if (k && k->is_string() && k->get_string() == key) co_return string_field(*mo, "ts");
+        }
+    }
+    co_return std::string();
+}
+
+asio::awaitable<slack_result<void>> slack_api::update_message(std::string channel, std::string ts,
+                                                              json::object message) {
+    auto p = impl_;
+    message["channel"] = channel;
+    message["ts"] = ts;
+    auto& slot = p->updates_[channel + "/" + ts];
+    slot.pending = std::move(message);
+    if (slot.running) co_return slack_result<void>{};   // the running sender picks up the latest content
+    slot.running = true;
+    slack_result<void> last{};
+    const auto key = channel + "/" + ts;
+    while (true) {
+        auto& s = p->updates_[key];
+        if (!s.pending) break;
+        co_await p->sleep_until(s.last_sent + p->options_.channel_post_interval);
+        auto& s2 = p->updates_[key];
+        auto body = std::move(*s2.pending);
+        s2.pending.reset();
+        auto r = co_await p->call("chat.update", std::move(body), false);
+        p->updates_[key].last_sent = steady::now();
+        if (!r) {
+            log::warn("slack", "chat.update {} failed: {}", ts, r.error().to_string());
+            last = r.error();
+        } else {
+            last = {};
+        }
+    }
+    p->updates_[key].running = false;
+    co_return last;
+}
+
+asio::awaitable<slack_result<void>> slack_api::post_ephemeral(std::string channel, std::string user,
+                                                              json::object message) {
+    auto p = impl_;
+    message["channel"] = channel;
+    message["user"] = user;
+    // Not paced per channel: an ephemeral is seen by one person (Tier 4);
+    // 429s are still honoured by call().
+    auto r = co_await p->call("chat.postEphemeral", std::move(message), false);
+    if (!r) co_return r.error();
+    co_return slack_result<void>{};
+}
+
+asio::awaitable<slack_result<std::string>> slack_api::views_open(std::string trigger_id, json::object view) {
+    auto p = impl_;
+    json::object args;
+    args["trigger_id"] = trigger_id;
+    args["view"] = std::move(view);
+    auto r = co_await p->call("views.open", std::move(args), false);
+    if (!r) co_return r.error();
+    if (auto* v = r->if_contains("view"); v && v->is_object()) co_return string_field(v->as_object(), "id");
+    co_return std::string{};
+}
+
+asio::awaitable<slack_result<void>> slack_api::respond(std::string response_url, json::object message) {
+    auto p = impl_;
+    auto r = co_await p->post_json(response_url, "", message, "response_url");
+    if (!r) co_return r.error();
+    co_return slack_result<void>{};
+}
+
+}  // namespace deploybot

@@ -1,0 +1,256 @@
+#include "bot/store/store.hpp"
+
+#include "bot/log.hpp"
+
+#include <sqlite3.h>
+
+#include <array>
+#include <algorithm>
+
+namespace deploybot {
+namespace {
+
+// Schema migrations, applied in order. Migration i (0-based) moves the file
+// from user_version i to i + 1, inside one transaction.
+//
+// To add a migration: append a new string at the END of this list (never edit
+// or reorder an existing one — files in the field have already run it). It may
+// hold several statements separated by ';'. latest_schema_version() follows.
+constexpr std::array migrations{
+    // 1: audit log, envelope dedup, key/value state.
+    R"sql(
+CREATE TABLE audit_log (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms      INTEGER NOT NULL,
+    user_id    TEXT NOT NULL DEFAULT '',
+    kind       TEXT NOT NULL,
+    what       TEXT NOT NULL,
+    channel_id TEXT NOT NULL DEFAULT '',
+    detail     TEXT NOT NULL DEFAULT ''
+);
+-- The audit log is evidence: refuse edits even through handle().
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TABLE handled_envelopes (
+    envelope_id TEXT PRIMARY KEY,
+    seen_ms     INTEGER NOT NULL
+);
+CREATE INDEX handled_envelopes_seen ON handled_envelopes(seen_ms);
+CREATE TABLE kv (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+)sql",
+};
+
+std::int64_t to_ms(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+std::chrono::system_clock::time_point from_ms(std::int64_t ms) {
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::milliseconds(ms)));
+}
+
+system::error_code storage_error() { return make_error_code(errc::storage_error); }
+
+void log_sqlite_error(sqlite3* db, std::string_view what) {
+    log::error("store", "{}: {}", what, db ? sqlite3_errmsg(db) : "no database");
+}
+
+// RAII prepared statement.
+class statement {
+public:
+    statement(sqlite3* db, std::string_view sql) : db_(db) {
+        if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK) {
+            log_sqlite_error(db, "prepare");
+            stmt_ = nullptr;
+        }
+    }
+    ~statement() { sqlite3_finalize(stmt_); }
+    statement(const statement&) = delete;
+    statement& operator=(const statement&) = delete;
+
+    bool ok() const { return stmt_ != nullptr; }
+
+    statement& bind(int index, std::string_view text) {
+        if (stmt_) sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    statement& bind(int index, std::int64_t value) {
+        if (stmt_) sqlite3_bind_int64(stmt_, index, value);
+        return *this;
+    }
+
+    // SQLITE_ROW, SQLITE_DONE or an error code.
+    int step() {
+        if (!stmt_) return SQLITE_MISUSE;
+        const int rc = sqlite3_step(stmt_);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) log_sqlite_error(db_, "step");
+        return rc;
+    }
+
+    std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
+    std::string column_text(int i) const {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
+        return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))) : std::string();
+    }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+bool exec(sqlite3* db, const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        log::error("store", "exec failed: {}", err ? err : "unknown error");
+        sqlite3_free(err);
+        return false;
+    }
+    return true;
+}
+
+int read_user_version(sqlite3* db) {
+    statement st(db, "PRAGMA user_version");
+    return st.step() == SQLITE_ROW ? static_cast<int>(st.column_int(0)) : -1;
+}
+
+bool migrate(sqlite3* db) {
+    const int current = read_user_version(db);
+    if (current < 0) return false;
+    if (current > static_cast<int>(migrations.size())) {
+        log::error("store", "database schema version {} is newer than this build ({})", current,
+                   migrations.size());
+        return false;
+    }
+    for (int v = current; v < static_cast<int>(migrations.size()); ++v) {
+        if (!exec(db, "BEGIN IMMEDIATE")) return false;
+        const auto set_version = "PRAGMA user_version = " + std::to_string(v + 1);
+        if (!exec(db, migrations[v]) || !exec(db, set_version.c_str())) {
+            exec(db, "ROLLBACK");
+            return false;
+        }
+        if (!exec(db, "COMMIT")) {
+            exec(db, "ROLLBACK");
+            return false;
+        }
+        log::info("store", "migrated schema to version {}", v + 1);
+    }
+    return true;
+}
+
+}  // namespace
+
+result<std::unique_ptr<store>> store::open(const std::string& path) {
+    sqlite3* db = nullptr;
+    const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+    // Owned from here so every early return closes it.
+    std::unique_ptr<store> s(new store(db));
+    if (rc != SQLITE_OK) {
+        log::error("store", "cannot open {}: {}", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        return storage_error();
+    }
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_extended_result_codes(db, 1);
+    // sqlite3_open_v2 reads nothing; this first read tells a file that is not a
+    // database apart from a failure to switch to WAL.
+    if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK) {
+        const int code = sqlite3_errcode(db) & 0xff;
+        const char* what = code == SQLITE_NOTADB    ? "not a SQLite database"
+                           : code == SQLITE_CORRUPT ? "damaged SQLite database"
+                                                    : "cannot read it";
+        log::error("store", "storage.path {}: {} ({})", path, what, sqlite3_errmsg(db));
+        return storage_error();
+    }
+    // WAL lets readers (e.g. `deploybot check`, sqlite3 CLI) work beside the bot;
+    // NORMAL is durable across application crashes, which is what we need.
+    {
+        statement wal(db, "PRAGMA journal_mode=WAL");
+        if (wal.step() != SQLITE_ROW || wal.column_text(0) != "wal") {
+            log::error("store", "storage.path {}: cannot switch to WAL mode: {}", path, sqlite3_errmsg(db));
+            return storage_error();
+        }
+    }
+    if (!exec(db, "PRAGMA synchronous=NORMAL") || !exec(db, "PRAGMA foreign_keys=ON")) return storage_error();
+    if (!migrate(db)) return storage_error();
+    return s;
+}
+
+store::store(sqlite3* db) : db_(db) {}
+
+store::~store() { sqlite3_close_v2(db_); }
+
+int store::schema_version() const { return read_user_version(db_); }
+
+int store::latest_schema_version() { return static_cast<int>(migrations.size()); }
+
+sqlite3* store::handle() const { return db_; }
+
+result<std::int64_t> store::append_audit(const audit_entry& e) {
+    statement st(db_,
+                 "INSERT INTO audit_log (at_ms, user_id, kind, what, channel_id, detail) VALUES (?, ?, ?, ?, ?, ?)");
+    st.bind(1, to_ms(e.at)).bind(2, e.user_id).bind(3, e.kind).bind(4, e.what).bind(5, e.channel_id).bind(6, e.detail);
+    if (st.step() != SQLITE_DONE) return storage_error();
+    return sqlite3_last_insert_rowid(db_);
+}
+
+std::vector<audit_entry> store::audit_tail(std::size_t n) const {
+    std::vector<audit_entry> out;
+    statement st(db_,
+                 "SELECT id, at_ms, user_id, kind, what, channel_id, detail FROM audit_log ORDER BY id DESC LIMIT ?");
+    st.bind(1, static_cast<std::int64_t>(n));
+    while (st.step() == SQLITE_ROW) {
+        audit_entry e;
+        e.id = st.column_int(0);
+        e.at = from_ms(st.column_int(1));
+        e.user_id = st.column_text(2);
+        e.kind = st.column_text(3);
+        e.what = st.column_text(4);
+        e.channel_id = st.column_text(5);
+        e.detail = st.column_text(6);
+        out.push_back(std::move(e));
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+}
+
+bool store::mark_envelope_seen(std::string_view envelope_id, std::chrono::system_clock::time_point now) {
+    statement st(db_, "INSERT OR IGNORE INTO handled_envelopes (envelope_id, seen_ms) VALUES (?, ?)");
+    st.bind(1, envelope_id).bind(2, to_ms(now));
+    // On a storage failure handle the envelope anyway: a rare duplicate beats a lost command.
+    if (st.step() != SQLITE_DONE) return true;
+    return sqlite3_changes(db_) > 0;
+}
+
+std::size_t store::prune_envelopes(std::chrono::system_clock::time_point older_than) {
+    statement st(db_, "DELETE FROM handled_envelopes WHERE seen_ms < ?");
+    st.bind(1, to_ms(older_than));
+    if (st.step() != SQLITE_DONE) return 0;
+    return static_cast<std::size_t>(sqlite3_changes(db_));
+}
+
+std::optional<std::string> store::get_kv(std::string_view key) const {
+    statement st(db_, "SELECT value FROM kv WHERE key = ?");
+    st.bind(1, key);
+    if (st.step() != SQLITE_ROW) return std::nullopt;
+    return st.column_text(0);
+}
+
+result<void> store::put_kv(std::string_view key, std::string_view value) {
+    statement st(db_, "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    st.bind(1, key).bind(2, value);
+    if (st.step() != SQLITE_DONE) return storage_error();
+    return {};
+}
+
+result<void> store::erase_kv(std::string_view key) {
+    statement st(db_, "DELETE FROM kv WHERE key = ?");
+    st.bind(1, key);
+    if (st.step() != SQLITE_DONE) return storage_error();
+    return {};
+}
+
+}  // namespace deploybot

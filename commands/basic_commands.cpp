@@ -1,0 +1,92 @@
+#include "bot/log.hpp"
+#include "commands/bot_context.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+
+namespace deploybot {
+
+std::string format_duration(std::chrono::seconds d) {
+    auto s = d.count();
+    if (s < 0) s = 0;
+    const long long days = s / 86400, hours = (s % 86400) / 3600, mins = (s % 3600) / 60, secs = s % 60;
+    if (days > 0) return fmt::format("{} d {} h", days, hours);
+    if (hours > 0) return fmt::format("{} h {} min", hours, mins);
+    if (mins > 0) return fmt::format("{} min {} s", mins, secs);
+    return fmt::format("{} s", secs);
+}
+
+namespace {
+
+struct help_line {
+    subcommand sub;
+    const char* usage;
+    const char* what;
+};
+
+constexpr std::array help_lines{
+    help_line{subcommand::prod, "/deploy prod", "open the production checklist for what is on staging"},
+    help_line{subcommand::status, "/deploy status", "production, staging, the active request, lock and next window"},
+    help_line{subcommand::history, "/deploy history [n]", "the last n production deploys"},
+    help_line{subcommand::cancel, "/deploy cancel", "cancel the active request (requester or admin)"},
+    help_line{subcommand::rollback, "/deploy rollback [reason]", "roll production back to the previous deploy"},
+    help_line{subcommand::hotfix, "/deploy hotfix <branch|PR> <reason>", "emergency lane straight to production"},
+    help_line{subcommand::lock, "/deploy lock <reason>", "freeze production deploys (admins)"},
+    help_line{subcommand::unlock, "/deploy unlock", "lift the freeze (admins)"},
+    help_line{subcommand::override_window, "/deploy override <reason>",
+              "let the active request deploy outside the window (admins, reason recorded)"},
+    help_line{subcommand::help, "/deploy help", "this list"},
+};
+
+blocks::message render_help(const router& routes, const command_request& req) {
+    std::string lines;
+    for (const auto& l : help_lines) {
+        const bool built = l.sub == subcommand::help || routes.has_command(l.sub);
+        lines += fmt::format("• `{}` — {}{}\n", l.usage, l.what, built ? "" : " _(coming soon)_");
+    }
+    blocks::message m;
+    std::string intro = "*deploybot* runs our deployment process from this channel.";
+    if (req.unknown && !req.word.empty())
+        intro = fmt::format("I don't know `{}`. Here is what I can do:", blocks::escape(req.word));
+    m.text = "deploybot commands: /deploy prod, status, history, cancel, rollback, hotfix, lock, unlock, help";
+    m.blocks.push_back(blocks::section(intro, "help.intro"));
+    m.blocks.push_back(blocks::section(lines, "help.commands"));
+    m.blocks.push_back(blocks::context({"Aliases: `/rollback` = `/deploy rollback`, `/hotfix` = `/deploy hotfix`"},
+                                       "help.aliases"));
+    return m;
+}
+
+}  // namespace
+
+blocks::message render_basic_status(const bot_context& ctx) {
+    const auto st = ctx.socket_status();
+    const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(ctx.clock() - ctx.started_at);
+    std::string conn = fmt::format("{}", to_string(st.state));
+    if (st.state == connection_state::connected) {
+        const auto since = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() -
+                                                                            st.connected_since);
+        conn += fmt::format(" for {} ({} Socket Mode connection(s), {} reconnect(s))", format_duration(since),
+                            st.num_connections, st.reconnects);
+    }
+    blocks::message m;
+    m.text = fmt::format("deploybot {} — up {}, {}", DEPLOYBOT_VERSION, format_duration(uptime), to_string(st.state));
+    m.blocks.push_back(blocks::section(fmt::format("*deploybot {}*\nUptime: {}\nSlack connection: {}",
+                                                   DEPLOYBOT_VERSION, format_duration(uptime), conn),
+                                       "status.bot"));
+    return m;
+}
+
+void register_basic_commands(bot_context& ctx) {
+    ctx.routes.on_command(subcommand::help, [&ctx](slash_command cmd, command_request req) -> asio::awaitable<void> {
+        co_await reply_ephemeral(ctx, cmd, render_help(ctx.routes, req));
+    });
+    if (!ctx.routes.has_command(subcommand::status)) {
+        ctx.routes.on_command(subcommand::status,
+                              [&ctx](slash_command cmd, command_request) -> asio::awaitable<void> {
+                                  co_await reply_ephemeral(ctx, cmd, render_basic_status(ctx));
+                              });
+    }
+}
+
+}  // namespace deploybot

@@ -1,0 +1,259 @@
+#pragma once
+#include "bot/core/error.hpp"
+#include "commands/workflow/ci_verdict.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+// The persisted state machine of one production deploy request (DESIGN.md §2
+// principle 4). Pure: `apply` takes a request, an event and the time and
+// returns the next request plus the effects the I/O layer must perform.
+//
+// Contract with the I/O layer: persist the returned request (deploy_store::
+// save, which also appends the audit row) BEFORE performing any effect. A crash
+// after the save re-derives what is still to do from the persisted state
+// (`resume_effects`), so nothing is done twice: a second deploy_clicked while
+// promoting is refused, promote results for another attempt are ignored, and
+// announcements are tied to state changes that happen once.
+//
+// Role checks (deployer / QA lead / admin, config.people) are the caller's job
+// via permissions.hpp; this machine enforces the rules that need the request's
+// own data: the two-person rule, requester-or-admin cancel, states.
+namespace deploybot {
+
+using time_point = std::chrono::system_clock::time_point;
+
+// "ready" is derived, not stored: it depends on the clock (window) and on the
+// checklist, and a persisted "ready" would go stale the moment staging moved or
+// the window closed. See missing_for_deploy / is_deployable.
+// outcome_unknown: the promote was sent, and neither its answer nor Vercel's
+// state said what became of it within a bounded time (announced as such, with
+// what to check). Terminal, like live/failed/cancelled.
+enum class request_state { collecting, scheduled, promoting, live, failed, cancelled, outcome_unknown };
+std::string_view to_string(request_state s);
+std::optional<request_state> parse_request_state(std::string_view s);
+bool is_terminal(request_state s);
+
+// reference/vercel.md §2.
+enum class staging_model {
+    unknown,
+    staged_production,    // A: promote re-points domains to the identical build
+    custom_environment,   // B: production gets a rebuild of the same commit
+    preview_branch,       // C: production gets a rebuild of the same commit
+};
+std::string_view to_string(staging_model m);
+staging_model parse_staging_model(std::string_view s);
+
+enum class item_key { tests, staging, migrations, flags, notified, rollback };
+inline constexpr std::array<item_key, 6> all_items{item_key::tests,      item_key::staging,
+                                                   item_key::migrations, item_key::flags,
+                                                   item_key::notified,   item_key::rollback};
+std::string_view to_string(item_key k);
+std::optional<item_key> parse_item_key(std::string_view s);
+std::string_view item_title(item_key k);   // "All tests pass", …
+
+// waiting = the automatic part is fine, a person still has to click.
+enum class item_state { pending, done, failed, not_applicable, waiting };
+std::string_view to_string(item_state s);
+std::optional<item_state> parse_item_state(std::string_view s);
+
+struct checklist_item {
+    item_key key = item_key::tests;
+    item_state state = item_state::pending;
+    std::string evidence;          // plain text (renderers escape it), e.g. "12 checks passed on 9b0d5e1"
+    std::string evidence_url;
+    std::string by_user;           // Slack user id of the person who completed it, "" = the bot
+    std::optional<time_point> at;
+};
+
+// The deployment serving vercel.staging_domain, pinned when evaluated.
+struct candidate_info {
+    std::string deployment_id;
+    std::string url;
+    std::string commit_sha;
+    std::string commit_message;
+    time_point created_at{};
+    staging_model model = staging_model::unknown;
+    bool ready = false;            // readyState == READY
+};
+
+struct production_info {
+    std::string deployment_id;
+    std::string commit_sha;
+};
+
+struct qa_sign_off {
+    std::string user;
+    time_point at{};
+    std::string deployment_id;
+    std::string commit_sha;
+};
+
+enum class flags_choice { none, configured, not_needed };
+std::string_view to_string(flags_choice c);
+
+struct schedule_override {
+    std::string admin;
+    std::string reason;
+    time_point at{};
+};
+
+struct promote_info {
+    std::string attempt_id;              // "<request id>-<n>", unique per click that started a promote
+    std::string clicked_by;
+    std::optional<time_point> clicked_at;
+    std::optional<time_point> started_at;
+    std::string target_deployment_id;    // differs from the candidate for a rebuild (models B/C)
+    std::optional<time_point> finished_at;
+    std::string outcome;                 // "", "live", "failed", "unknown"
+    std::string error;
+    // lastAliasRequest.requestedAt read just before the promote POST, recorded
+    // before sending it; -1 = the POST was never sent. Ours is the newer job.
+    std::int64_t sent_baseline_ms = -1;
+    std::string outcome_note;            // e.g. "Vercel rate limited the promote; retried after 2 s"
+};
+
+struct deploy_request {
+    std::int64_t id = 0;
+    std::int64_t revision = 0;           // +1 per accepted transition
+    request_state state = request_state::collecting;
+    std::string requester;
+    time_point created_at{};
+    time_point updated_at{};
+    std::string channel;
+    std::string message_ts;              // checklist message, "" until posted
+    candidate_info candidate;
+    production_info production;          // what production served at request time
+    std::vector<checklist_item> items;   // always the six, in all_items order
+    std::optional<qa_sign_off> sign_off;
+    bool sign_off_void = false;
+    std::string sign_off_void_reason;
+    flags_choice flags = flags_choice::none;
+    std::optional<schedule_override> window_override;
+    std::string next_window;             // "Thu 3 Dec 10:00 WIB" when scheduled
+    ci_state last_ci = ci_state::unknown;
+    std::string rollback_target_id;      // production deployment we would roll back to
+    promote_info promote;
+    int promote_attempts = 0;
+    std::string cancelled_by;
+    // The live / failed / unknown announcement is owed from the moment the
+    // outcome is recorded until Slack has it (a persisted effect: retried, and
+    // re-sent after a restart, but looked up first so it is never posted twice).
+    bool announcement_owed = false;
+    std::string announcement_ts;
+
+    const checklist_item& item(item_key k) const;
+    checklist_item& item(item_key k);
+};
+
+// A new request. window_open decides collecting vs scheduled.
+deploy_request make_deploy_request(std::int64_t id, std::string requester, std::string channel,
+                                   candidate_info candidate, production_info production, bool window_open,
+                                   std::string next_window, time_point now);
+
+// ---- events ----
+struct checklist_evaluated {
+    candidate_info staging;              // what serves the staging domain now
+    production_info production;          // what serves production now ("" = unknown, keep the old)
+    ci_verdict ci;                       // of staging.commit_sha
+    std::string ci_url;                  // link for the tests item (e.g. commit checks page)
+    bool touches_migrations = false;
+    std::vector<std::string> migration_files;
+    bool rollback_eligible = false;
+    std::string rollback_target_id;      // production deployment we would roll back to
+    std::string rollback_detail;         // why (not) eligible, for the evidence text
+};
+struct message_posted { std::string channel, ts; };
+struct qa_sign_off_clicked { std::string user; };
+struct confirm_migrations { std::string user; };
+struct flags_chosen { std::string user; flags_choice choice = flags_choice::configured; };
+struct confirm_rollback_plan { std::string user; };
+struct override_schedule { std::string admin; std::string reason; };
+struct window_opened {};
+struct window_closed { std::string next_window; };
+struct deploy_clicked { std::string user; bool window_open = false; std::string next_window; };
+struct promote_started { std::string attempt_id; std::string target_deployment_id; };
+// Recorded right before the promote POST (see promote_info::sent_baseline_ms).
+struct promote_sending { std::string attempt_id; std::string target_deployment_id; std::int64_t baseline_ms = 0; };
+struct promote_finished {
+    std::string attempt_id;
+    bool ok = false;
+    std::string target_deployment_id;
+    std::string error;
+    bool unknown = false;                // neither success nor failure could be established
+};
+struct cancel_request { std::string user; bool is_admin = false; };
+struct announcement_posted { std::string ts; };
+
+using deploy_event =
+    std::variant<checklist_evaluated, message_posted, qa_sign_off_clicked, confirm_migrations, flags_chosen,
+                 confirm_rollback_plan, override_schedule, window_opened, window_closed, deploy_clicked,
+                 promote_started, promote_sending, promote_finished, cancel_request, announcement_posted>;
+std::string_view event_name(const deploy_event& e);   // "checklist_evaluated", "qa_sign_off", …
+
+// ---- effects (values; the I/O layer executes them after persisting) ----
+struct post_refusal { std::string user; std::string text; };          // ephemeral to user
+struct update_message {};                                              // chat.update the checklist
+struct start_promote {
+    std::string attempt_id;
+    std::string deployment_id;
+    std::string commit_sha;
+    staging_model model = staging_model::unknown;   // A: promote; B/C: rebuild then promote
+};
+// After a restart in `promoting`: ask Vercel what happened, never re-promote blindly.
+struct verify_promote {
+    std::string attempt_id;
+    std::string deployment_id;
+    std::string target_deployment_id;
+    std::int64_t sent_baseline_ms = -1;  // -1: the promote POST never went out
+};
+struct announce_live { std::string target_deployment_id; std::string commit_sha; };
+struct announce_failed { std::string error; };
+struct announce_unknown { std::string detail; };                       // outcome unknown: what to check
+struct mention_requester_window_open { std::string requester; };      // in the message thread
+struct announce_override { std::string admin; std::string reason; };
+struct announce_cancelled { std::string by; };
+struct announce_sign_off_void { std::string text; };                   // in the message thread
+struct candidate_changed { std::string old_deployment_id; std::string new_deployment_id; };   // recompute "what ships"
+
+using effect = std::variant<post_refusal, update_message, start_promote, verify_promote, announce_live,
+                            announce_failed, announce_unknown, mention_requester_window_open, announce_override,
+                            announce_cancelled, announce_sign_off_void, candidate_changed>;
+std::string_view effect_name(const effect& e);
+
+struct refusal {
+    std::string reason;
+};
+
+struct transition_result {
+    deploy_request request;              // unchanged when refused or ignored
+    std::vector<effect> effects;         // refused: a post_refusal for user events, nothing otherwise
+    std::optional<refusal> refused;
+    bool changed = false;                // persist (and audit) only when true
+    std::string audit_what;              // e.g. "qa_sign_off by U01BBBB", "promoting dpl_…"
+};
+
+transition_result apply(const deploy_request& req, const deploy_event& ev, time_point now);
+
+// What still blocks "Deploy to production", one human sentence each, e.g.
+// "CI is still running (2 pending: e2e, lint)", "QA sign-off missing",
+// "outside the deploy window — next window Thu 3 Dec 10:00 WIB". Empty = deployable.
+std::vector<std::string> missing_for_deploy(const deploy_request& req, bool window_open, std::string_view next_window);
+bool is_deployable(const deploy_request& req, bool window_open);
+int done_count(const deploy_request& req);   // items done or not_applicable
+
+// Effects still owed after a restart (see the contract above).
+std::vector<effect> resume_effects(const deploy_request& req);
+
+// JSON blob for the store. Parsing is tolerant: unknown keys are ignored,
+// missing ones take defaults; only a non-object / non-JSON text is an error.
+std::string serialize_request(const deploy_request& req);
+result<deploy_request> parse_request(std::string_view json_text);
+
+}  // namespace deploybot

@@ -1,0 +1,546 @@
+#include "integrations/github/github_client.hpp"
+
+#include "bot/log.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace deploybot {
+
+namespace json = boost::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr std::string_view service_name = "github";
+
+std::string str_of(const json::object& o, std::string_view key) {
+    if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->get_string());
+    return {};
+}
+
+std::int64_t int_of(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    if (!v) return 0;
+    if (v->is_int64()) return v->get_int64();
+    if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+        return static_cast<std::int64_t>(v->get_uint64());
+    // Range-checked first: converting a double outside int64 is undefined behaviour.
+    if (v->is_double() && std::abs(v->get_double()) < 9.0e18) return static_cast<std::int64_t>(v->get_double());
+    return 0;
+}
+
+bool bool_of(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    return v && v->is_bool() && v->get_bool();
+}
+
+const json::object* obj_of(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    return v ? v->if_object() : nullptr;
+}
+
+const json::array* arr_of(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    return v ? v->if_array() : nullptr;
+}
+
+std::string nested_str(const json::object& o, std::string_view a, std::string_view b) {
+    if (auto* inner = obj_of(o, a)) return str_of(*inner, b);
+    return {};
+}
+
+bool is_unreserved(unsigned char c, bool keep_slash) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/');
+}
+
+std::string encode(std::string_view s, bool keep_slash = false) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (is_unreserved(c, keep_slash))
+            out += static_cast<char>(c);
+        else
+            out += fmt::format("%{:02X}", c);
+    }
+    return out;
+}
+
+// scheme://host[:port] of a URL, used to keep the token on its own service.
+std::string origin_of(std::string_view url) {
+    auto p = url.find("://");
+    if (p == url.npos) return {};
+    auto slash = url.find('/', p + 3);
+    return std::string(url.substr(0, slash));
+}
+
+std::optional<json::value> parse_body(std::string_view body) {
+    boost::system::error_code ec;
+    auto v = json::parse(body, ec);
+    if (ec) return std::nullopt;
+    return v;
+}
+
+api_error bad_json(std::string_view what) {
+    return api_error{std::string(service_name), 0, "bad_json", fmt::format("unexpected {} response", what), {}};
+}
+
+github_commit parse_commit(const json::object& o) {
+    github_commit c;
+    c.sha = str_of(o, "sha");
+    if (auto* inner = obj_of(o, "commit")) {
+        c.message = make_first_line(str_of(*inner, "message"));
+        if (auto* a = obj_of(*inner, "author")) {
+            c.author_name = str_of(*a, "name");
+            c.date = str_of(*a, "date");
+        }
+    }
+    c.author_login = nested_str(o, "author", "login");
+    return c;
+}
+
+github_file parse_file(const json::object& o) {
+    return github_file{str_of(o, "filename"), str_of(o, "status"), str_of(o, "previous_filename")};
+}
+
+github_pull parse_pull(const json::object& o) {
+    github_pull p;
+    p.number = static_cast<int>(int_of(o, "number"));
+    p.state = str_of(o, "state");
+    p.title = str_of(o, "title");
+    p.draft = bool_of(o, "draft");
+    p.user_login = nested_str(o, "user", "login");
+    p.merged_at = str_of(o, "merged_at");
+    p.merge_commit_sha = str_of(o, "merge_commit_sha");
+    p.head_ref = nested_str(o, "head", "ref");
+    p.head_sha = nested_str(o, "head", "sha");
+    p.base_ref = nested_str(o, "base", "ref");
+    p.html_url = str_of(o, "html_url");
+    return p;
+}
+
+github_check_run parse_check_run(const json::object& o) {
+    github_check_run r;
+    r.id = int_of(o, "id");
+    r.name = str_of(o, "name");
+    r.head_sha = str_of(o, "head_sha");
+    r.status = str_of(o, "status");
+    r.conclusion = str_of(o, "conclusion");
+    r.html_url = str_of(o, "html_url");
+    r.app_slug = nested_str(o, "app", "slug");
+    r.started_at = str_of(o, "started_at");
+    r.completed_at = str_of(o, "completed_at");
+    return r;
+}
+
+std::string error_code_for(int status) {
+    switch (status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "not_found";
+    case 409: return "conflict";
+    case 410: return "gone";
+    case 422: return "validation_failed";
+    case 429: return "rate_limited";
+    default: return status >= 500 ? "server_error" : fmt::format("http_{}", status);
+    }
+}
+
+}  // namespace
+
+std::string make_first_line(std::string_view message) {
+    auto nl = message.find_first_of("\r\n");
+    return std::string(message.substr(0, nl));
+}
+
+api_error parse_github_error(int status, std::string_view body) {
+    api_error e{std::string(service_name), status, error_code_for(status), {}, {}};
+    if (auto v = parse_body(body); v && v->is_object()) {
+        const auto& o = v->get_object();
+        e.message = str_of(o, "message");
+        if (auto* errs = arr_of(o, "errors")) {
+            for (auto& item : *errs) {
+                if (auto* eo = item.if_object()) {
+                    auto detail = str_of(*eo, "message");
+                    if (detail.empty()) detail = str_of(*eo, "field") + " " + str_of(*eo, "code");
+                    e.message += " (" + detail + ")";
+                } else if (item.is_string()) {
+                    e.message += " (" + std::string(item.get_string()) + ")";
+                }
+            }
+        }
+    }
+    if (e.message.empty()) e.message = fmt::format("HTTP {}", status);
+    return e;
+}
+
+namespace {
+
+std::size_t cached_bytes(const std::string& url, const github_cached_get& e) {
+    return url.size() + e.etag.size() + e.body.size() + e.link.size();
+}
+
+}  // namespace
+
+github_etag_cache::github_etag_cache(std::size_t max_entries, std::size_t max_bytes)
+    : max_entries_(max_entries), max_bytes_(max_bytes) {}
+
+std::optional<github_cached_get> github_etag_cache::find(const std::string& url) {
+    auto it = index_.find(url);
+    if (it == index_.end()) return std::nullopt;
+    order_.splice(order_.begin(), order_, it->second);
+    return it->second->second;
+}
+
+void github_etag_cache::store(const std::string& url, github_cached_get entry) {
+    if (auto it = index_.find(url); it != index_.end()) {
+        bytes_ -= cached_bytes(url, it->second->second);
+        order_.erase(it->second);
+        index_.erase(it);
+    }
+    const auto size = cached_bytes(url, entry);
+    if (max_entries_ == 0 || size > max_bytes_) return;
+    order_.emplace_front(url, std::move(entry));
+    index_[url] = order_.begin();
+    bytes_ += size;
+    evict_to_fit();
+}
+
+void github_etag_cache::evict_to_fit() {
+    while (!order_.empty() && (order_.size() > max_entries_ || bytes_ > max_bytes_)) {
+        auto& [url, e] = order_.back();
+        bytes_ -= cached_bytes(url, e);
+        index_.erase(url);
+        order_.pop_back();
+    }
+}
+
+github_client::github_client(http_client& http, config::github_t cfg, std::string token, github_client_options opts)
+    : http_(http), cfg_(std::move(cfg)), token_(std::move(token)), opts_(std::move(opts)),
+      etag_cache_(opts_.etag_cache_entries, opts_.etag_cache_bytes) {
+    while (!cfg_.api_url.empty() && cfg_.api_url.back() == '/') cfg_.api_url.pop_back();
+    if (opts_.user_agent.empty()) opts_.user_agent = std::string("deploybot/") + DEPLOYBOT_VERSION;
+    if (opts_.per_page <= 0 || opts_.per_page > 100) opts_.per_page = 100;
+    log::add_secret(token_);
+}
+
+std::int64_t github_client::now_ms() const {
+    if (opts_.now_ms) return opts_.now_ms();
+    return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string github_client::repo_url(std::string_view path) const {
+    return cfg_.api_url + "/repos/" + cfg_.repo + std::string(path);
+}
+
+asio::awaitable<api_result<http_response>> github_client::send(std::string method, std::string url,
+                                                                 std::string body) {
+    const bool idempotent = method == "GET";
+    const std::string own_origin = origin_of(cfg_.api_url);
+    int redirects = 0;
+    for (int attempt = 1;; ++attempt) {
+        if (origin_of(url) != own_origin)
+            co_return api_error{std::string(service_name), 0, "bad_url", "refusing to send the token to another host", {}};
+        http_request req;
+        req.method = method;
+        req.url = url;
+        req.headers = {{"Authorization", "Bearer " + token_},
+                       {"Accept", "application/vnd.github+json"},
+                       {"X-GitHub-Api-Version", "2022-11-28"},
+                       {"User-Agent", opts_.user_agent}};
+        if (!body.empty()) {
+            req.headers.push_back({"Content-Type", "application/json"});
+            req.body = body;
+        }
+        // A copy, not a reference: another coroutine may evict the entry while we wait.
+        std::optional<github_cached_get> cached;
+        if (idempotent) cached = etag_cache_.find(url);
+        if (cached) req.headers.push_back({"If-None-Match", cached->etag});
+        auto r = co_await http_.request(std::move(req));
+        milliseconds wait{0};
+        if (!r) {
+            if (!idempotent || attempt >= opts_.retry.max_attempts)
+                co_return api_error{std::string(service_name), 0, transport_code(r.error()), r.error().message(), {}};
+            wait = std::min(make_exponential_wait(milliseconds(1000), attempt), opts_.retry.max_wait);
+            log::warn("github", "{} {} failed ({}), retrying in {} ms", method, url, r.error().message(), wait.count());
+        } else {
+            http_response& resp = *r;
+            if (idempotent && (resp.status == 301 || resp.status == 302 || resp.status == 307) &&
+                !resp.header("Location").empty() && redirects < 3) {
+                // Renamed branch/repo: follow (same service only, checked at loop top).
+                ++redirects;
+                url = resp.header("Location");
+                if (!url.empty() && url.front() == '/') url = own_origin + url;
+                --attempt;
+                continue;
+            }
+            if (resp.status == 304 && cached) {
+                // Unchanged since our copy, and free of rate-limit cost: replay it as the 200 it was.
+                resp.status = 200;
+                resp.body = std::move(cached->body);
+                if (resp.header("Link").empty() && !cached->link.empty())
+                    resp.headers.push_back({"Link", std::move(cached->link)});
+                co_return std::move(resp);
+            }
+            if (idempotent && resp.status == 200) {
+                if (auto etag = resp.header("ETag"); !etag.empty())
+                    etag_cache_.store(url, github_cached_get{std::move(etag), resp.body, resp.header("Link")});
+            }
+            if ((resp.status >= 200 && resp.status < 300) || resp.status == 304) co_return std::move(resp);
+            github_limit_signals sig;
+            sig.status = resp.status;
+            sig.retry_after = parse_retry_after(resp.header("retry-after"));
+            sig.remaining = parse_int_header(resp.header("x-ratelimit-remaining"));
+            sig.reset_epoch_s = parse_int_header(resp.header("x-ratelimit-reset"));
+            api_error err = parse_github_error(resp.status, resp.body);
+            sig.message = err.message;
+            auto d = decide_github_retry(sig, attempt, idempotent, now_ms(), opts_.retry);
+            if (d.action == retry_action::done) {
+                if (!d.error_code.empty()) err.code = d.error_code;
+                co_return err;
+            }
+            if (d.action == retry_action::give_up) {
+                if (!d.error_code.empty()) err.code = d.error_code;
+                err.retry_after = std::chrono::ceil<std::chrono::seconds>(d.wait);
+                co_return err;
+            }
+            wait = d.wait;
+            log::warn("github", "{} {} answered {}, retrying in {} ms", method, url, resp.status, wait.count());
+        }
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        timer.expires_after(wait);
+        co_await timer.async_wait(asio::use_awaitable);
+    }
+}
+
+asio::awaitable<api_result<std::vector<http_response>>> github_client::get_all_pages(std::string url) {
+    std::vector<http_response> pages;
+    std::optional<std::string> next = std::move(url);
+    while (next && static_cast<int>(pages.size()) < opts_.max_pages) {
+        auto r = co_await send("GET", *next, {});
+        if (!r) co_return r.error();
+        next = parse_link_next(r->header("Link"));
+        pages.push_back(std::move(*r));
+    }
+    co_return pages;
+}
+
+asio::awaitable<api_result<std::string>> github_client::get_branch_head(std::string branch) {
+    auto r = co_await send("GET", repo_url("/branches/" + encode(branch, true)), {});
+    if (!r) co_return r.error();
+    auto v = parse_body(r->body);
+    if (!v || !v->is_object()) co_return bad_json("branch");
+    auto sha = nested_str(v->get_object(), "commit", "sha");
+    if (sha.empty()) co_return bad_json("branch");
+    co_return sha;
+}
+
+asio::awaitable<api_result<github_combined_status>> github_client::get_combined_status(std::string ref) {
+    auto pages = co_await get_all_pages(
+        repo_url(fmt::format("/commits/{}/status?per_page={}", encode(ref, true), opts_.per_page)));
+    if (!pages) co_return pages.error();
+    github_combined_status out;
+    bool first = true;
+    for (auto& p : *pages) {
+        auto v = parse_body(p.body);
+        if (!v || !v->is_object()) co_return bad_json("combined status");
+        const auto& o = v->get_object();
+        if (first) {
+            out.state = str_of(o, "state");
+            out.sha = str_of(o, "sha");
+            out.total_count = static_cast<int>(int_of(o, "total_count"));
+            first = false;
+        }
+        if (auto* arr = arr_of(o, "statuses")) {
+            for (auto& s : *arr) {
+                auto* so = s.if_object();
+                if (!so) continue;
+                out.statuses.push_back(github_status{str_of(*so, "context"), str_of(*so, "state"),
+                                                     str_of(*so, "description"), str_of(*so, "target_url"),
+                                                     str_of(*so, "updated_at")});
+            }
+        }
+    }
+    co_return out;
+}
+
+asio::awaitable<api_result<std::vector<github_check_run>>> github_client::list_check_runs(std::string ref,
+                                                                                          std::string check_name) {
+    auto url = repo_url(fmt::format("/commits/{}/check-runs?filter=latest&per_page={}", encode(ref, true),
+                                    opts_.per_page));
+    if (!check_name.empty()) url += "&check_name=" + encode(check_name);
+    auto pages = co_await get_all_pages(url);
+    if (!pages) co_return pages.error();
+    std::vector<github_check_run> out;
+    for (auto& p : *pages) {
+        auto v = parse_body(p.body);
+        if (!v || !v->is_object()) co_return bad_json("check runs");
+        if (auto* arr = arr_of(v->get_object(), "check_runs"))
+            for (auto& item : *arr)
+                if (auto* o = item.if_object()) out.push_back(parse_check_run(*o));
+    }
+    co_return out;
+}
+
+asio::awaitable<api_result<std::vector<github_file>>> github_client::get_commit_files(std::string sha) {
+    auto r = co_await send("GET", repo_url("/commits/" + encode(sha, true)), {});
+    if (!r) co_return r.error();
+    auto v = parse_body(r->body);
+    if (!v || !v->is_object()) co_return bad_json("commit");
+    std::vector<github_file> out;
+    if (auto* arr = arr_of(v->get_object(), "files"))
+        for (auto& f : *arr)
+            if (auto* fo = f.if_object()) out.push_back(parse_file(*fo));
+    co_return out;
+}
+
+asio::awaitable<api_result<github_comparison>> github_client::compare(std::string base, std::string head) {
+    auto pages = co_await get_all_pages(repo_url(
+        fmt::format("/compare/{}...{}?per_page={}", encode(base, true), encode(head, true), opts_.per_page)));
+    if (!pages) co_return pages.error();
+    github_comparison out;
+    bool first = true;
+    for (auto& p : *pages) {
+        auto v = parse_body(p.body);
+        if (!v || !v->is_object()) co_return bad_json("compare");
+        const auto& o = v->get_object();
+        if (first) {
+            out.status = str_of(o, "status");
+            out.ahead_by = static_cast<int>(int_of(o, "ahead_by"));
+            out.behind_by = static_cast<int>(int_of(o, "behind_by"));
+            out.total_commits = static_cast<int>(int_of(o, "total_commits"));
+            out.html_url = str_of(o, "html_url");
+            // The file list only comes with page 1.
+            if (auto* arr = arr_of(o, "files"))
+                for (auto& f : *arr)
+                    if (auto* fo = f.if_object()) out.files.push_back(parse_file(*fo));
+            first = false;
+        }
+        if (auto* arr = arr_of(o, "commits"))
+            for (auto& c : *arr)
+                if (auto* co = c.if_object()) out.commits.push_back(parse_commit(*co));
+    }
+    if (out.files.size() >= 300) {
+        // The compare file list is capped: rebuild it from every commit's own list.
+        std::vector<github_file> merged;
+        std::map<std::string, std::size_t> index;
+        out.files_from_commits = true;
+        for (const auto& c : out.commits) {
+            auto files = co_await get_commit_files(c.sha);
+            if (!files) {
+                out.files_incomplete = true;
+                log::warn("github", "commit {} files unavailable: {}", c.sha, files.error().to_string());
+                break;
+            }
+            for (auto& f : *files) {
+                auto it = index.find(f.filename);
+                if (it == index.end()) {
+                    index.emplace(f.filename, merged.size());
+                    merged.push_back(std::move(f));
+                } else {
+                    merged[it->second].status = f.status;   // later commits win
+                }
+            }
+        }
+        if (out.files_incomplete) {
+            // Keep the union of both lists so nothing already known is lost.
+            for (auto& f : out.files)
+                if (!index.count(f.filename)) merged.push_back(f);
+        }
+        out.files = std::move(merged);
+    }
+    co_return out;
+}
+
+asio::awaitable<api_result<std::vector<github_pull>>> github_client::list_pulls_for_commit(std::string sha) {
+    auto pages =
+        co_await get_all_pages(repo_url(fmt::format("/commits/{}/pulls?per_page={}", encode(sha, true), opts_.per_page)));
+    if (!pages) co_return pages.error();
+    std::vector<github_pull> out;
+    for (auto& p : *pages) {
+        auto v = parse_body(p.body);
+        if (!v || !v->is_array()) co_return bad_json("commit pulls");
+        for (auto& item : v->get_array())
+            if (auto* o = item.if_object()) out.push_back(parse_pull(*o));
+    }
+    co_return out;
+}
+
+asio::awaitable<api_result<std::vector<github_review>>> github_client::list_reviews(int pull_number) {
+    auto pages =
+        co_await get_all_pages(repo_url(fmt::format("/pulls/{}/reviews?per_page={}", pull_number, opts_.per_page)));
+    if (!pages) co_return pages.error();
+    std::vector<github_review> out;
+    for (auto& p : *pages) {
+        auto v = parse_body(p.body);
+        if (!v || !v->is_array()) co_return bad_json("reviews");
+        for (auto& item : v->get_array()) {
+            auto* o = item.if_object();
+            if (!o) continue;
+            out.push_back(github_review{int_of(*o, "id"), nested_str(*o, "user", "login"), str_of(*o, "state"),
+                                        str_of(*o, "commit_id"), str_of(*o, "submitted_at")});
+        }
+    }
+    co_return out;
+}
+
+asio::awaitable<api_result<github_pull>> github_client::get_pull(int number) {
+    auto r = co_await send("GET", repo_url(fmt::format("/pulls/{}", number)), {});
+    if (!r) co_return r.error();
+    auto v = parse_body(r->body);
+    if (!v || !v->is_object()) co_return bad_json("pull");
+    co_return parse_pull(v->get_object());
+}
+
+asio::awaitable<api_result<std::optional<github_pull>>> github_client::find_open_pull(std::string head_branch) {
+    const auto owner = cfg_.repo.substr(0, cfg_.repo.find('/'));
+    auto r = co_await send("GET",
+                           repo_url(fmt::format("/pulls?state=open&head={}&base={}&per_page={}",
+                                                encode(owner + ":" + head_branch), encode(cfg_.main_branch),
+                                                opts_.per_page)),
+                           {});
+    if (!r) co_return r.error();
+    auto v = parse_body(r->body);
+    if (!v || !v->is_array()) co_return bad_json("pulls");
+    for (auto& item : v->get_array())
+        if (auto* o = item.if_object()) co_return std::optional<github_pull>(parse_pull(*o));
+    co_return std::optional<github_pull>{};
+}
+
+asio::awaitable<api_result<github_issue>> github_client::create_issue(std::string title, std::string body,
+                                                                      std::vector<std::string> labels) {
+    json::object req{{"title", title}, {"body", body}};
+    json::array arr;
+    for (auto& l : labels) arr.emplace_back(l);
+    req["labels"] = std::move(arr);
+    auto r = co_await send("POST", repo_url("/issues"), json::serialize(req));
+    if (!r) co_return r.error();
+    auto v = parse_body(r->body);
+    if (!v || !v->is_object()) co_return bad_json("issue");
+    const auto& o = v->get_object();
+    co_return github_issue{static_cast<int>(int_of(o, "number")), str_of(o, "html_url")};
+}
+
+std::string github_web_base(std::string_view api_url) {
+    auto u = boost::urls::parse_uri(api_url);
+    if (!u || u->host().empty()) return "https://github.com";
+    const std::string host = u->host();
+    if (host == "api.github.com") return "https://github.com";
+    std::string base = std::string(u->scheme()) + "://" + host;
+    if (u->has_port()) base += ":" + std::string(u->port());
+    return base;
+}
+
+std::string github_checks_url(std::string_view api_url, std::string_view repo, std::string_view sha) {
+    return fmt::format("{}/{}/commit/{}/checks", github_web_base(api_url), repo, sha);
+}
+
+}  // namespace deploybot

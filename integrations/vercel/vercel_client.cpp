@@ -1,0 +1,595 @@
+#include "integrations/vercel/vercel_client.hpp"
+
+#include "bot/log.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace deploybot {
+
+namespace json = boost::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr std::string_view service_name = "vercel";
+
+std::string str_of(const json::object& o, std::string_view key) {
+    if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->get_string());
+    return {};
+}
+
+std::optional<std::int64_t> opt_int_of(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    if (!v) return std::nullopt;
+    if (v->is_int64()) return v->get_int64();
+    if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+        return static_cast<std::int64_t>(v->get_uint64());
+    // Range-checked first: converting a double outside int64 is undefined behaviour.
+    if (v->is_double() && std::abs(v->get_double()) < 9.0e18) return static_cast<std::int64_t>(v->get_double());
+    return std::nullopt;
+}
+
+std::int64_t int_of(const json::object& o, std::string_view key) { return opt_int_of(o, key).value_or(0); }
+
+// true for `true` and for a non-zero number (aliasAssigned may be a timestamp).
+bool truthy(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    if (!v) return false;
+    if (v->is_bool()) return v->get_bool();
+    if (v->is_int64()) return v->get_int64() != 0;
+    if (v->is_uint64()) return v->get_uint64() != 0;
+    if (v->is_double()) return v->get_double() != 0;
+    return false;
+}
+
+const json::object* obj_of(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    return v ? v->if_object() : nullptr;
+}
+
+const json::array* arr_of(const json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    return v ? v->if_array() : nullptr;
+}
+
+std::optional<json::value> parse_body(std::string_view body) {
+    boost::system::error_code ec;
+    auto v = json::parse(body, ec);
+    if (ec) return std::nullopt;
+    return v;
+}
+
+std::string encode(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+            out += static_cast<char>(c);
+        else
+            out += fmt::format("%{:02X}", c);
+    }
+    return out;
+}
+
+api_error bad_json(std::string_view what) {
+    return api_error{std::string(service_name), 0, "bad_json", fmt::format("unexpected {} response", what), {}};
+}
+
+std::string code_for_status(int status) {
+    switch (status) {
+    case 400: return "bad_request";
+    case 401:
+    case 403: return "forbidden";
+    case 402: return "payment_required";
+    case 404: return "not_found";
+    case 409: return "conflict";
+    case 410: return "gone";
+    case 422: return "unprocessable";
+    case 429: return "rate_limited";
+    default: return status >= 500 ? "internal_server_error" : fmt::format("http_{}", status);
+    }
+}
+
+// The error object: {"error":{…}} or, from some APIs, {"err":{…}}.
+const json::object* error_object(const json::object& o) {
+    if (auto* e = obj_of(o, "error")) return e;
+    return obj_of(o, "err");
+}
+
+vercel_deployment deployment_from(const json::object& o) {
+    vercel_deployment d;
+    d.id = str_of(o, "id");
+    if (d.id.empty()) d.id = str_of(o, "uid");
+    d.url = str_of(o, "url");
+    d.name = str_of(o, "name");
+    d.project_id = str_of(o, "projectId");
+    d.ready_state = str_of(o, "readyState");
+    if (d.ready_state.empty()) d.ready_state = str_of(o, "state");
+    if (d.ready_state.empty()) d.ready_state = str_of(o, "status");
+    d.ready_substate = str_of(o, "readySubstate");
+    d.target = str_of(o, "target");
+    d.created_ms = opt_int_of(o, "created").value_or(int_of(o, "createdAt"));
+    d.is_rollback_candidate = truthy(o, "isRollbackCandidate");
+    d.alias_assigned = truthy(o, "aliasAssigned");
+    if (auto* ae = obj_of(o, "aliasError")) {
+        d.alias_error = str_of(*ae, "message");
+        if (d.alias_error.empty()) d.alias_error = str_of(*ae, "code");
+    }
+    if (auto* c = obj_of(o, "creator")) d.creator = str_of(*c, "username");
+    if (auto* ce = obj_of(o, "customEnvironment")) {
+        d.custom_environment_id = str_of(*ce, "id");
+        d.custom_environment_slug = str_of(*ce, "slug");
+    }
+    if (auto* m = obj_of(o, "meta")) {
+        for (auto& kv : *m)
+            if (kv.value().is_string()) d.meta.emplace_back(std::string(kv.key()), std::string(kv.value().get_string()));
+        d.git_sha = str_of(*m, "githubCommitSha");
+        d.git_ref = str_of(*m, "githubCommitRef");
+        d.git_message = str_of(*m, "githubCommitMessage");
+    }
+    if (auto* g = obj_of(o, "gitSource")) {
+        if (d.git_sha.empty()) d.git_sha = str_of(*g, "sha");
+        if (d.git_ref.empty()) d.git_ref = str_of(*g, "ref");
+    }
+    d.inspector_url = str_of(o, "inspectorUrl");
+    d.error_code = str_of(o, "errorCode");
+    d.error_message = str_of(o, "errorMessage");
+    // BLOCKED (vercel.md §3.2) is final; its reason is the message to show.
+    if (d.error_message.empty()) d.error_message = str_of(o, "readyStateReason");
+    return d;
+}
+
+vercel_project project_from(const json::object& o) {
+    vercel_project p;
+    p.id = str_of(o, "id");
+    p.name = str_of(o, "name");
+    p.account_id = str_of(o, "accountId");
+    if (auto* v = o.if_contains("autoAssignCustomDomains"); v && v->is_bool()) p.auto_assign_custom_domains = v->get_bool();
+    if (auto* l = obj_of(o, "link")) {
+        p.link_type = str_of(*l, "type");
+        p.link_org = str_of(*l, "org");
+        p.link_repo = str_of(*l, "repo");
+        p.link_repo_id = int_of(*l, "repoId");
+        p.production_branch = str_of(*l, "productionBranch");
+    }
+    if (auto* t = obj_of(o, "targets")) {
+        if (auto* prod = obj_of(*t, "production")) {
+            p.production = deployment_from(*prod);
+            if (auto* al = arr_of(*prod, "alias"))
+                for (auto& a : *al)
+                    if (a.is_string()) p.production_aliases.emplace_back(a.get_string());
+        }
+    }
+    if (auto* r = obj_of(o, "lastAliasRequest")) {
+        vercel_alias_request a;
+        a.type = str_of(*r, "type");
+        a.from_deployment_id = str_of(*r, "fromDeploymentId");
+        a.to_deployment_id = str_of(*r, "toDeploymentId");
+        a.job_status = str_of(*r, "jobStatus");
+        a.requested_at_ms = int_of(*r, "requestedAt");
+        p.last_alias_request = std::move(a);
+    }
+    if (auto* envs = arr_of(o, "customEnvironments"))
+        for (auto& e : *envs)
+            if (auto* eo = e.if_object())
+                p.custom_environments.push_back({str_of(*eo, "id"), str_of(*eo, "slug"), str_of(*eo, "type")});
+    if (auto* rr = o.if_contains("rollingRelease")) p.rolling_release = !rr->is_null();
+    return p;
+}
+
+bool is_permanent(const api_error& e) {
+    return e.http_status == 401 || e.http_status == 403 || e.http_status == 404;
+}
+
+asio::awaitable<void> sleep_for(milliseconds d) {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    timer.expires_after(d);
+    co_await timer.async_wait(asio::use_awaitable);
+}
+
+}  // namespace
+
+vercel_staging_model detect_staging_model(const vercel_project& project, const vercel_deployment& staging) {
+    (void)project;
+    // A production-target build (STAGED, or built while auto-assign is off) is
+    // promotable as-is; anything else must be rebuilt for production.
+    if (staging.target == "production") return vercel_staging_model::staged_production;
+    if (!staging.custom_environment_slug.empty() || !staging.custom_environment_id.empty())
+        return vercel_staging_model::custom_environment;
+    return vercel_staging_model::preview;
+}
+
+std::string_view render_staging_model(vercel_staging_model m) {
+    switch (m) {
+    case vercel_staging_model::staged_production: return "A";
+    case vercel_staging_model::custom_environment: return "B";
+    case vercel_staging_model::preview: return "C";
+    }
+    return "?";
+}
+
+vercel_deployment parse_vercel_deployment(std::string_view text) {
+    auto v = parse_body(text);
+    if (!v || !v->is_object()) return {};
+    return deployment_from(v->get_object());
+}
+
+vercel_project parse_vercel_project(std::string_view text) {
+    auto v = parse_body(text);
+    if (!v || !v->is_object()) return {};
+    return project_from(v->get_object());
+}
+
+api_error parse_vercel_error(int status, std::string_view body) {
+    api_error e{std::string(service_name), status, code_for_status(status), {}, {}};
+    if (auto v = parse_body(body); v && v->is_object()) {
+        const auto& o = v->get_object();
+        if (auto* eo = error_object(o)) {
+            if (auto c = str_of(*eo, "code"); !c.empty()) e.code = c;
+            e.message = str_of(*eo, "message");
+        } else if (auto* es = o.if_contains("error"); es && es->is_string()) {
+            e.message = std::string(es->get_string());
+        } else if (auto* es2 = o.if_contains("err"); es2 && es2->is_string()) {
+            e.message = std::string(es2->get_string());
+        }
+    }
+    if (e.message.empty()) e.message = fmt::format("HTTP {}", status);
+    return e;
+}
+
+vercel_client::vercel_client(http_client& http, config::vercel_t cfg, std::string token, vercel_client_options opts)
+    : http_(http), cfg_(std::move(cfg)), token_(std::move(token)), opts_(std::move(opts)) {
+    while (!cfg_.api_url.empty() && cfg_.api_url.back() == '/') cfg_.api_url.pop_back();
+    log::add_secret(token_);
+}
+
+std::int64_t vercel_client::now_ms() const {
+    if (opts_.now_ms) return opts_.now_ms();
+    return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+asio::awaitable<api_result<http_response>> vercel_client::send(std::string method, std::string path,
+                                                                 string_pairs query, std::string body) {
+    if (!cfg_.team.empty()) query.emplace_back("teamId", cfg_.team);
+    std::string url = cfg_.api_url + path;
+    char sep = '?';
+    for (auto& [k, v] : query) {
+        url += sep + encode(k) + "=" + encode(v);
+        sep = '&';
+    }
+    const bool is_get = method == "GET";
+    for (int attempt = 1;; ++attempt) {
+        http_request req;
+        req.method = method;
+        req.url = url;
+        req.headers = {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}};
+        if (!is_get) {
+            req.headers.push_back({"Content-Type", "application/json"});
+            req.body = body.empty() ? std::string("{}") : body;
+        }
+        auto r = co_await http_.request(std::move(req));
+        milliseconds wait{0};
+        if (!r) {
+            if (!is_get || attempt >= opts_.retry.max_attempts)
+                co_return api_error{std::string(service_name), 0, transport_code(r.error()), r.error().message(), {}};
+            wait = std::min(make_exponential_wait(opts_.retry.backoff_base, attempt), opts_.retry.max_wait);
+            log::warn("vercel", "{} {} failed ({}), retrying in {} ms", method, path, r.error().message(), wait.count());
+        } else {
+            http_response& resp = *r;
+            if (resp.status >= 200 && resp.status < 300) co_return std::move(resp);
+            api_error err = parse_vercel_error(resp.status, resp.body);
+            vercel_limit_signals sig;
+            sig.status = resp.status;
+            sig.retry_after = parse_retry_after(resp.header("Retry-After"));
+            sig.header_reset_epoch_s = parse_int_header(resp.header("X-RateLimit-Reset"));
+            if (auto v = parse_body(resp.body); v && v->is_object()) {
+                if (auto* eo = error_object(v->get_object())) {
+                    if (auto* lim = obj_of(*eo, "limit")) {
+                        if (auto ms = opt_int_of(*lim, "resetMs"))
+                            sig.body_reset_ms = *ms;
+                        else if (auto s = opt_int_of(*lim, "reset"))
+                            sig.body_reset_ms = *s * 1000;
+                    }
+                }
+            }
+            auto d = decide_vercel_retry(sig, attempt, is_get, now_ms(), opts_.retry);
+            if (d.action == retry_action::done) co_return err;
+            if (d.action == retry_action::give_up) {
+                if (!d.error_code.empty()) err.code = d.error_code;
+                err.retry_after = std::chrono::ceil<std::chrono::seconds>(d.wait);
+                co_return err;
+            }
+            wait = d.wait;
+            log::warn("vercel", "{} {} answered {}, retrying in {} ms", method, path, resp.status, wait.count());
+        }
+        co_await sleep_for(wait);
+    }
+}
+
+asio::awaitable<api_result<vercel_alias>> vercel_client::get_alias(std::string domain) {
+    auto r = co_await send("GET", "/v4/aliases/" + encode(domain), {}, {});
+    if (!r) co_return r.error();
+    auto v = parse_body(r->body);
+    if (!v) co_return bad_json("alias");
+    const json::object* o = v->if_object();
+    if (auto* arr = v->if_array(); arr && !arr->empty()) o = (*arr)[0].if_object();   // 2025 OpenAPI form
+    if (!o) co_return api_error{std::string(service_name), r->status, "not_found", "alias not found: " + domain, {}};
+    vercel_alias a;
+    a.uid = str_of(*o, "uid");
+    a.alias = str_of(*o, "alias");
+    a.deployment_id = str_of(*o, "deploymentId");
+    if (a.deployment_id.empty())
+        if (auto* d = obj_of(*o, "deployment")) a.deployment_id = str_of(*d, "id");
+    a.project_id = str_of(*o, "projectId");
+    a.updated_at_ms = int_of(*o, "updatedAt");
+    co_return a;
+}
+
+asio::awaitable<api_result<vercel_deployment>> vercel_client::get_deployment(std::string id_or_url) {
+    auto r = co_await send("GET", "/v13/deployments/" + encode(id_or_url), {}, {});
+    if (!r) co_return r.error();
+    auto v = parse_body(r->body);
+    if (!v || !v->is_object()) co_return bad_json("deployment");
+    co_return deployment_from(v->get_object());
+}
+
+asio::awaitable<api_result<std::vector<vercel_deployment>>> vercel_client::list_deployments(deployment_filter f) {
+    std::vector<vercel_deployment> out;
+    std::optional<std::int64_t> until = f.until;
+    for (int page = 0; page < std::max(1, f.max_pages); ++page) {
+        string_pairs q{{"projectId", cfg_.project}};
+        if (!f.target.empty()) q.emplace_back("target", f.target);
+        if (!f.states.empty()) {
+            std::string joined;
+            for (auto& s : f.states) joined += (joined.empty() ? "" : ",") + s;
+            q.emplace_back("state", joined);
+        }
+        if (f.rollback_candidate) q.emplace_back("rollbackCandidate", *f.rollback_candidate ? "true" : "false");
+        if (f.limit > 0) q.emplace_back("limit", std::to_string(f.limit));
+        if (until) q.emplace_back("until", std::to_string(*until));
+        auto r = co_await send("GET", opts_.list_path, std::move(q), {});
+        if (!r) co_return r.error();
+        auto v = parse_body(r->body);
+        if (!v || !v->is_object()) co_return bad_json("deployment list");
+        const auto& o = v->get_object();
+        if (auto* arr = arr_of(o, "deployments"))
+            for (auto& d : *arr)
+                if (auto* dob = d.if_object()) out.push_back(deployment_from(*dob));
+        std::optional<std::int64_t> next;
+        if (auto* pg = obj_of(o, "pagination")) next = opt_int_of(*pg, "next");
+        if (!next) break;
+        until = next;
+    }
+    co_return out;
+}
+
+asio::awaitable<api_result<vercel_project>> vercel_client::get_project() {
+    auto r = co_await send("GET", "/v9/projects/" + encode(cfg_.project), {}, {});
+    if (!r) co_return r.error();
+    auto v = parse_body(r->body);
+    if (!v || !v->is_object()) co_return bad_json("project");
+    co_return project_from(v->get_object());
+}
+
+asio::awaitable<api_result<promote_result>> vercel_client::promote(std::string deployment_id) {
+    // A 409 is an error like any other (vercel.md §3.5): the caller confirms
+    // through the production alias instead of taking it as success.
+    auto r = co_await send("POST", "/v10/projects/" + encode(cfg_.project) + "/promote/" + encode(deployment_id), {},
+                           "{}");
+    if (!r) co_return r.error();
+    co_return promote_result{r->status};
+}
+
+asio::awaitable<api_result<vercel_deployment>> vercel_client::create_deployment(create_deployment_request req) {
+    if (req.name.empty()) {
+        auto p = co_await get_project();
+        if (!p) co_return p.error();
+        req.name = p->name;
+    }
+    json::object body{{"name", req.name}, {"project", cfg_.project}};
+    if (!req.target.empty()) body["target"] = req.target;
+    if (!req.rebuild_of.empty()) body["deploymentId"] = req.rebuild_of;
+    if (req.git) {
+        json::object gs{{"type", "github"}, {"ref", req.git->ref}};
+        if (req.git->repo_id) {
+            gs["repoId"] = *req.git->repo_id;
+        } else {
+            gs["org"] = req.git->org;
+            gs["repo"] = req.git->repo;
+        }
+        if (!req.git->sha.empty()) gs["sha"] = req.git->sha;
+        body["gitSource"] = std::move(gs);
+    }
+    if (!req.meta.empty()) {
+        json::object meta;
+        for (auto& [k, v] : req.meta) meta[k] = v;
+        body["meta"] = std::move(meta);
+    }
+    string_pairs q;
+    if (req.force_new) q.emplace_back("forceNew", "1");
+    auto r = co_await send("POST", "/v13/deployments", std::move(q), json::serialize(body));
+    if (!r) co_return r.error();
+    auto v = parse_body(r->body);
+    if (!v || !v->is_object()) co_return bad_json("created deployment");
+    auto d = deployment_from(v->get_object());
+    if (d.id.empty()) co_return bad_json("created deployment");
+    co_return d;
+}
+
+asio::awaitable<api_result<void>> vercel_client::rollback(std::string deployment_id, std::string description) {
+    string_pairs q;
+    if (!description.empty()) q.emplace_back("description", description.substr(0, 250));
+    const auto tail = "/projects/" + encode(cfg_.project) + "/rollback/" + encode(deployment_id);
+    auto r = co_await send("POST", "/v1" + tail, q, "{}");
+    // v9 only when v1 is an unknown route here: a 404 about the deployment itself is
+    // the answer, and a second POST would repeat the mutation.
+    if (!r && is_unknown_route(r.error())) r = co_await send("POST", "/v9" + tail, q, "{}");
+    if (!r) co_return r.error();
+    co_return api_result<void>{};
+}
+
+bool is_unknown_route(const api_error& e) {
+    return e.http_status == 404 && e.message.find("eployment") == std::string::npos;
+}
+
+asio::awaitable<api_result<std::vector<promote_alias_status>>> vercel_client::list_promote_aliases(bool failed_only) {
+    string_pairs q{{"limit", "100"}};
+    if (failed_only) q.emplace_back("failedOnly", "true");
+    auto r = co_await send("GET", "/v1/projects/" + encode(cfg_.project) + "/promote/aliases", std::move(q), {});
+    if (!r) co_return r.error();
+    auto v = parse_body(r->body);
+    if (!v || !v->is_object()) co_return bad_json("promote aliases");
+    std::vector<promote_alias_status> out;
+    if (auto* arr = arr_of(v->get_object(), "aliases"))   // `{}` when no promote exists
+        for (auto& a : *arr)
+            if (auto* ao = a.if_object()) {
+                // `alias` is a string (v1, the SDK) or {alias, deploymentId} (v9, the CLI).
+                std::string name = str_of(*ao, "alias");
+                if (name.empty())
+                    if (auto* inner = obj_of(*ao, "alias")) name = str_of(*inner, "alias");
+                out.push_back({str_of(*ao, "id"), std::move(name), str_of(*ao, "status")});
+            }
+    co_return out;
+}
+
+namespace {
+alias_job_wait make_wait(std::string type, std::string deployment_id, std::int64_t baseline_ms, milliseconds timeout,
+                         milliseconds poll_interval) {
+    alias_job_wait w;
+    w.type = std::move(type);
+    w.deployment_id = std::move(deployment_id);
+    w.baseline_ms = baseline_ms;
+    w.timeout = timeout;
+    w.poll_interval = poll_interval;
+    return w;
+}
+}  // namespace
+
+asio::awaitable<api_result<alias_job_result>> vercel_client::wait_for_promote(std::string deployment_id,
+                                                                              std::int64_t baseline_ms,
+                                                                              milliseconds timeout,
+                                                                              milliseconds poll_interval) {
+    co_return co_await follow_alias_job(make_wait("promote", std::move(deployment_id), baseline_ms, timeout, poll_interval));
+}
+
+asio::awaitable<api_result<alias_job_result>> vercel_client::wait_for_rollback(std::string deployment_id,
+                                                                               std::int64_t baseline_ms,
+                                                                               milliseconds timeout,
+                                                                               milliseconds poll_interval) {
+    co_return co_await follow_alias_job(make_wait("rollback", std::move(deployment_id), baseline_ms, timeout, poll_interval));
+}
+
+asio::awaitable<api_result<alias_job_result>> vercel_client::follow_alias_job(alias_job_wait w) {
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    const auto deadline = start + w.timeout;
+    auto last_answer = start;
+    auto remaining = [&] {
+        return std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(deadline - clock::now()));
+    };
+    auto since = [](clock::time_point t) { return std::chrono::duration_cast<milliseconds>(clock::now() - t); };
+    auto secs = [](milliseconds m) { return std::chrono::duration_cast<std::chrono::seconds>(m).count(); };
+    const bool unknown_mode = w.appear_within > milliseconds(0);
+    std::string last_seen = "no request of ours seen";
+    bool seen = false;
+    std::optional<alias_job_result> finished;
+    for (;;) {
+        if (!finished) {
+            auto p = co_await get_project();
+            if (!p) {
+                if (is_permanent(p.error())) co_return p.error();
+                last_seen = p.error().to_string();
+            } else {
+                last_answer = clock::now();
+                if (auto& lar = p->last_alias_request;
+                    lar && lar->type == w.type && lar->to_deployment_id == w.deployment_id &&
+                    lar->requested_at_ms > w.baseline_ms) {
+                    seen = true;
+                    last_seen = "jobStatus " + lar->job_status;
+                    if (lar->job_status == "succeeded" || lar->job_status == "failed" || lar->job_status == "skipped") {
+                        alias_job_result res;
+                        res.job_status = lar->job_status;
+                        if (res.job_status == "failed" && w.type == "promote") {
+                            auto failed = co_await list_promote_aliases(true);
+                            if (failed) res.failed_aliases = std::move(*failed);
+                        }
+                        if (res.job_status != "succeeded" || cfg_.production_domain.empty()) co_return res;
+                        finished = std::move(res);
+                    }
+                }
+            }
+            if (!finished && !seen && unknown_mode) {
+                // The POST may have done its work without a job we can see (or
+                // before our baseline read): production serving it settles it.
+                auto a = co_await get_alias(cfg_.production_domain);
+                if (a) last_answer = clock::now();
+                if (a && a->deployment_id == w.deployment_id) {
+                    alias_job_result res;
+                    res.job_status = "succeeded";
+                    res.production_alias_confirmed = true;
+                    co_return res;
+                }
+                if (since(start) >= w.appear_within)
+                    co_return api_error{std::string(service_name), 0, "no_trace",
+                                        fmt::format("no {} of {} appeared at Vercel within {} s", w.type,
+                                                    w.deployment_id, secs(w.appear_within)),
+                                        {}};
+            }
+        }
+        if (finished) {
+            // Step 3: production domain must now point at the deployment.
+            auto a = co_await get_alias(cfg_.production_domain);
+            if (a) last_answer = clock::now();
+            if (a && a->deployment_id == w.deployment_id) {
+                finished->production_alias_confirmed = true;
+                co_return *finished;
+            }
+            if (remaining() == milliseconds(0)) co_return *finished;
+        }
+        if (since(last_answer) >= w.silence_limit)
+            co_return api_error{std::string(service_name), 0, "not_answering",
+                                fmt::format("Vercel has not answered for {} s while following the {} of {} ({})",
+                                            secs(since(last_answer)), w.type, w.deployment_id, last_seen),
+                                {}};
+        if (remaining() == milliseconds(0))
+            co_return api_error{std::string(service_name), 0, "timeout",
+                                fmt::format("{} of {} not finished after {} s ({})", w.type, w.deployment_id,
+                                            secs(w.timeout), last_seen),
+                                {}};
+        co_await sleep_for(std::min(w.poll_interval, remaining()));
+    }
+}
+
+asio::awaitable<api_result<vercel_deployment>> vercel_client::wait_for_ready(std::string deployment_id,
+                                                                            milliseconds timeout,
+                                                                            milliseconds poll_interval) {
+    using clock = std::chrono::steady_clock;
+    const auto deadline = clock::now() + timeout;
+    std::string last_seen = "unknown";
+    for (;;) {
+        auto d = co_await get_deployment(deployment_id);
+        if (!d) {
+            if (is_permanent(d.error())) co_return d.error();
+            last_seen = d.error().to_string();
+        } else {
+            if (d->is_terminal()) co_return std::move(*d);
+            last_seen = d->ready_state;
+        }
+        const auto left = std::chrono::duration_cast<milliseconds>(deadline - clock::now());
+        if (left <= milliseconds(0))
+            co_return api_error{std::string(service_name), 0, "timeout",
+                                fmt::format("deployment {} not ready after {} s (last state {})", deployment_id,
+                                            std::chrono::duration_cast<std::chrono::seconds>(timeout).count(),
+                                            last_seen),
+                                {}};
+        co_await sleep_for(std::min(poll_interval, left));
+    }
+}
+
+}  // namespace deploybot
