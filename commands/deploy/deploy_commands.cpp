@@ -78,6 +78,14 @@ std::string describe_unknown_rebuild(const api_error& err) {
            "), and no rebuild of ours could be found";
 }
 
+// Where a link to a deployment goes: its inspector page, else https:// + its host
+// (Vercel gives bare host names; Slack does not link those).
+std::string deployment_link(const vercel_deployment& d) {
+    if (!d.inspector_url.empty()) return d.inspector_url;
+    if (d.url.empty()) return std::string();
+    return d.url.starts_with("http") ? d.url : "https://" + d.url;
+}
+
 std::string or_none(const std::string& s) { return s.empty() ? "(none configured)" : s; }
 
 std::string describe_failed_build(const std::string& id, const vercel_deployment& d) {
@@ -445,7 +453,7 @@ private:
         }
         auto& c = ev.event.staging;
         c.deployment_id = staging_dep->id;
-        c.url = staging_dep->url;
+        c.url = deployment_link(*staging_dep);
         c.commit_sha = staging_dep->git_sha;
         c.commit_message = staging_dep->git_message;
         c.created_at = from_ms(staging_dep->created_ms);

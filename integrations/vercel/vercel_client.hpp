@@ -169,7 +169,7 @@ bool is_unknown_route(const api_error& e);
 
 struct vercel_client_options {
     api_retry_options retry{};
-    std::string list_path = "/v6/deployments";    // "/v7/deployments" on newer accounts
+    std::string list_path = "/v7/deployments";    // the current API (the SDK knows only v7); v6 answers the same
     std::function<std::int64_t()> now_ms;          // wall clock (epoch ms); empty = system clock
 };
 

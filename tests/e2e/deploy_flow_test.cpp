@@ -23,6 +23,7 @@ void happy_path(world& w, char model) {
     }));
     auto text = *w.checklist();
     CHECK(has(text, "*Candidate:*"));
+    CHECK(has(text, "<https://vercel.com/acme/shop-web/Stag0003|"));   // the inspector, never a bare host
     CHECK(has(text, "dpl_Stag0003"));
     CHECK(has(text, "Fix cart total rounding"));
     CHECK(has(text, "approved by budi"));

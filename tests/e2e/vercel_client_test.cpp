@@ -46,7 +46,7 @@ struct vercel_env {
         o.list_path = std::move(list_path);
         return o;
     }
-    explicit vercel_env(std::string team = "team_Zk31", std::string list_path = "/v6/deployments")
+    explicit vercel_env(std::string team = "team_Zk31", std::string list_path = "/v7/deployments")
         : fake(fake_vercel::options{}),
           http(ioc.get_executor(), http_client_options{}),
           client(http, make_cfg(fake, std::move(team)), vercel_token, make_opts(std::move(list_path))) {
