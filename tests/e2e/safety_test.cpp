@@ -435,3 +435,28 @@ TEST_CASE("safety: an admin who is not a deployer can neither request nor trigge
     REQUIRE(w.wait_ephemeral(admin, "Only deployers can deploy to production"));
     CHECK(w.vc.promote_calls() == 0);
 }
+
+TEST_CASE("safety: SIGKILL while collecting, after the sign-off → the restarted bot keeps it; one message, one promote") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.start_process();
+    w.request(deployer);
+    w.sign_off();
+    w.kill_process();
+    w.start_process();
+    w.complete_rest();
+    REQUIRE(w.wait_checklist([](const std::string& s) { return has_button(s, "deploy.go"); }, 15s));
+    w.click(deployer, "deploy.go");
+    REQUIRE(w.wait_top_level("is *live*", 30s));
+    CHECK(w.count_top_level("*Candidate:*") == 1);   // one checklist message
+    CHECK(w.count_top_level("is *live*") == 1);
+    CHECK(w.vc.promote_calls() == 1);
+    w.proc->signal(SIGTERM);
+    REQUIRE(w.proc->wait_exit(10s));
+    w.proc.reset();
+    auto st = w.read_store();
+    REQUIRE(st.history.size() == 1);
+    REQUIRE(st.history[0].sign_off);
+    CHECK(st.history[0].sign_off->user == qa);
+}
