@@ -49,6 +49,7 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
     std::uint64_t next_id_ = 1;
     bool stopping_ = false;
     int replacement_failures_ = 0;   // replacements lost before hello since the last hello
+    std::vector<std::chrono::steady_clock::time_point> recently_closed_;   // bounded (16)
     bool reconnect_pending_ = false;
     bool replacing_ = false;
     bool too_many_websockets_ = false;
@@ -217,7 +218,11 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
                   h.host, h.num_connections, h.approximate_connection_time_s);
         const auto ours = static_cast<int>(std::count_if(connections_.begin(), connections_.end(),
                                                          [](const auto& x) { return x->ws->is_open(); }));
-        if (h.num_connections > ours)
+        // Slack still counts a connection this process closed moments ago (a
+        // rotation): only a surplus beyond those is worth a warning.
+        const auto recent = std::chrono::steady_clock::now() - std::chrono::seconds(10);
+        std::erase_if(recently_closed_, [&](auto t) { return t < recent; });
+        if (h.num_connections > ours + static_cast<int>(recently_closed_.size()))
             log::warn("socket", "Slack counts {} connections but this process holds {}: another instance or "
                                 "ghost connections may be receiving envelopes",
                       h.num_connections, ours);
@@ -288,6 +293,8 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
 
     void on_closed(const std::shared_ptr<connection>& c) {
         std::erase(connections_, c);
+        recently_closed_.push_back(std::chrono::steady_clock::now());
+        if (recently_closed_.size() > 16) recently_closed_.erase(recently_closed_.begin());
         if (!c->ready && replacing_) {
             // The replacement died before its hello (or timed out waiting for it):
             // open another while the old one still serves, a few times at most;
