@@ -38,7 +38,9 @@ struct bot_context {
 };
 
 // Ephemeral answer to the person who typed a command (response_url, so it
-// works in any channel). Parameters are values: the reply may outlive the caller.
+// works in any channel). Parameters are values: the reply may outlive the
+// caller; `ctx` is the app's own, which outlives every handler and reply (the
+// app stops the io_context before it destroys the context).
 asio::awaitable<void> reply_ephemeral(bot_context& ctx, slash_command cmd, blocks::message msg);
 // Ephemeral answer to the person who clicked (chat.postEphemeral in that channel).
 asio::awaitable<void> reply_ephemeral(bot_context& ctx, block_action click, blocks::message msg);

@@ -108,7 +108,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         idle_.emplace(key, std::move(conn));
     }
 
-    asio::awaitable<result<std::unique_ptr<connection>>> open(const endpoint& ep,
+    // Parameters are values: a coroutine may outlive its caller's frame.
+    asio::awaitable<result<std::unique_ptr<connection>>> open(endpoint ep,
                                                               std::chrono::steady_clock::time_point deadline) {
         tcp::resolver resolver(executor_);
         // The resolver has no timeout of its own: a timer cancels it.
@@ -142,6 +143,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     }
 
     template <class Stream>
+    // References on purpose (a stream cannot be copied): only ever co_awaited
+    // directly by run(), whose frame owns the connection, the request and `out`.
     asio::awaitable<system::error_code> exchange(Stream& stream, connection& conn,
                                                  http::request<http::string_body>& req, http_response& out) {
         auto [wec, w] = co_await http::async_write(stream, req, use_tuple);

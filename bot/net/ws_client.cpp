@@ -81,7 +81,7 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
         }));
     }
 
-    asio::awaitable<system::error_code> connect(const endpoint& ep) {
+    asio::awaitable<system::error_code> connect(endpoint ep) {   // a value: the frame may outlive the caller
         const auto deadline = std::chrono::steady_clock::now() + options_.handshake_timeout;
         tcp::resolver resolver(executor_);
         asio::steady_timer resolve_timer(executor_, deadline);

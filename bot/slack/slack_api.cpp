@@ -78,15 +78,16 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
     }
 
     // Reserves this channel's next posting slot (~1/s), preserving call order.
-    asio::awaitable<void> pace(const std::string& channel) {
+    asio::awaitable<void> pace(std::string channel) {
         auto& next = next_post_slot_[channel];
         const auto slot = std::max(steady::now(), next);
         next = slot + options_.channel_post_interval;
         co_await sleep_until(slot);
     }
 
-    asio::awaitable<slack_result<json::object>> post_json(const std::string& url, const std::string& token,
-                                                          const json::object& body, std::string_view what) {
+    // Every parameter is a value: the coroutine may outlive its caller's frame.
+    asio::awaitable<slack_result<json::object>> post_json(std::string url, std::string token, json::object body,
+                                                          std::string what) {
         auto self = shared_from_this();
         const std::string payload = json::serialize(body);
         for (int attempt = 0;; ++attempt) {
@@ -134,9 +135,12 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
         }
     }
 
+    // Not inside the coroutine: gcc 12 miscompiles string ?: in coroutines (STYLE.md).
+    const std::string& token_for(bool app_token) const { return app_token ? options_.app_token : options_.bot_token; }
+
     asio::awaitable<slack_result<json::object>> call(std::string method, json::object args, bool app_token) {
-        co_return co_await post_json(options_.api_url + "/" + method,
-                                     app_token ? options_.app_token : options_.bot_token, args, method);
+        std::string url = options_.api_url + "/" + method;
+        co_return co_await post_json(std::move(url), token_for(app_token), std::move(args), std::move(method));
     }
 };
 
@@ -256,7 +260,7 @@ asio::awaitable<slack_result<std::string>> slack_api::views_open(std::string tri
 
 asio::awaitable<slack_result<void>> slack_api::respond(std::string response_url, json::object message) {
     auto p = impl_;
-    auto r = co_await p->post_json(response_url, "", message, "response_url");
+    auto r = co_await p->post_json(std::move(response_url), "", std::move(message), "response_url");
     if (!r) co_return r.error();
     co_return slack_result<void>{};
 }

@@ -247,6 +247,8 @@ transition_result apply(const deploy_request& req, const deploy_event& ev, time_
 std::vector<std::string> missing_for_deploy(const deploy_request& req, bool window_open, std::string_view next_window);
 bool is_deployable(const deploy_request& req, bool window_open);
 int done_count(const deploy_request& req);   // items done or not_applicable
+bool is_settled(item_state s);               // done or not_applicable
+std::string describe_candidate(const candidate_info& c);   // "dpl_… (9b0d5e1)"
 
 // Effects still owed after a restart (see the contract above).
 std::vector<effect> resume_effects(const deploy_request& req);

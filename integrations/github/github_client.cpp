@@ -1,4 +1,5 @@
 #include "integrations/github/github_client.hpp"
+#include "integrations/json_fields.hpp"
 
 #include "bot/log.hpp"
 
@@ -20,57 +21,13 @@ using std::chrono::milliseconds;
 
 namespace {
 
+using namespace json_fields;
+
 constexpr std::string_view service_name = "github";
-
-std::string str_of(const json::object& o, std::string_view key) {
-    if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->get_string());
-    return {};
-}
-
-std::int64_t int_of(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    if (!v) return 0;
-    if (v->is_int64()) return v->get_int64();
-    if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
-        return static_cast<std::int64_t>(v->get_uint64());
-    // Range-checked first: converting a double outside int64 is undefined behaviour.
-    if (v->is_double() && std::abs(v->get_double()) < 9.0e18) return static_cast<std::int64_t>(v->get_double());
-    return 0;
-}
-
-bool bool_of(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v && v->is_bool() && v->get_bool();
-}
-
-const json::object* obj_of(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v ? v->if_object() : nullptr;
-}
-
-const json::array* arr_of(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v ? v->if_array() : nullptr;
-}
 
 std::string nested_str(const json::object& o, std::string_view a, std::string_view b) {
     if (auto* inner = obj_of(o, a)) return str_of(*inner, b);
     return {};
-}
-
-bool is_unreserved(unsigned char c, bool keep_slash) {
-    return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/');
-}
-
-std::string encode(std::string_view s, bool keep_slash = false) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (is_unreserved(c, keep_slash))
-            out += static_cast<char>(c);
-        else
-            out += fmt::format("%{:02X}", c);
-    }
-    return out;
 }
 
 // scheme://host[:port] of a URL, used to keep the token on its own service.
@@ -79,13 +36,6 @@ std::string origin_of(std::string_view url) {
     if (p == url.npos) return {};
     auto slash = url.find('/', p + 3);
     return std::string(url.substr(0, slash));
-}
-
-std::optional<json::value> parse_body(std::string_view body) {
-    boost::system::error_code ec;
-    auto v = json::parse(body, ec);
-    if (ec) return std::nullopt;
-    return v;
 }
 
 api_error bad_json(std::string_view what) {
@@ -334,7 +284,7 @@ asio::awaitable<api_result<std::vector<http_response>>> github_client::get_all_p
 }
 
 asio::awaitable<api_result<std::string>> github_client::get_branch_head(std::string branch) {
-    auto r = co_await send("GET", repo_url("/branches/" + encode(branch, true)), {});
+    auto r = co_await send("GET", repo_url("/branches/" + percent_encode(branch, true)), {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("branch");
@@ -345,7 +295,7 @@ asio::awaitable<api_result<std::string>> github_client::get_branch_head(std::str
 
 asio::awaitable<api_result<github_combined_status>> github_client::get_combined_status(std::string ref) {
     auto pages = co_await get_all_pages(
-        repo_url(fmt::format("/commits/{}/status?per_page={}", encode(ref, true), opts_.per_page)));
+        repo_url(fmt::format("/commits/{}/status?per_page={}", percent_encode(ref, true), opts_.per_page)));
     if (!pages) co_return pages.error();
     github_combined_status out;
     bool first = true;
@@ -374,9 +324,9 @@ asio::awaitable<api_result<github_combined_status>> github_client::get_combined_
 
 asio::awaitable<api_result<std::vector<github_check_run>>> github_client::list_check_runs(std::string ref,
                                                                                           std::string check_name) {
-    auto url = repo_url(fmt::format("/commits/{}/check-runs?filter=latest&per_page={}", encode(ref, true),
+    auto url = repo_url(fmt::format("/commits/{}/check-runs?filter=latest&per_page={}", percent_encode(ref, true),
                                     opts_.per_page));
-    if (!check_name.empty()) url += "&check_name=" + encode(check_name);
+    if (!check_name.empty()) url += "&check_name=" + percent_encode(check_name);
     auto pages = co_await get_all_pages(url);
     if (!pages) co_return pages.error();
     std::vector<github_check_run> out;
@@ -391,7 +341,7 @@ asio::awaitable<api_result<std::vector<github_check_run>>> github_client::list_c
 }
 
 asio::awaitable<api_result<std::vector<github_file>>> github_client::get_commit_files(std::string sha) {
-    auto r = co_await send("GET", repo_url("/commits/" + encode(sha, true)), {});
+    auto r = co_await send("GET", repo_url("/commits/" + percent_encode(sha, true)), {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("commit");
@@ -404,7 +354,7 @@ asio::awaitable<api_result<std::vector<github_file>>> github_client::get_commit_
 
 asio::awaitable<api_result<github_comparison>> github_client::compare(std::string base, std::string head) {
     auto pages = co_await get_all_pages(repo_url(
-        fmt::format("/compare/{}...{}?per_page={}", encode(base, true), encode(head, true), opts_.per_page)));
+        fmt::format("/compare/{}...{}?per_page={}", percent_encode(base, true), percent_encode(head, true), opts_.per_page)));
     if (!pages) co_return pages.error();
     github_comparison out;
     bool first = true;
@@ -462,7 +412,7 @@ asio::awaitable<api_result<github_comparison>> github_client::compare(std::strin
 
 asio::awaitable<api_result<std::vector<github_pull>>> github_client::list_pulls_for_commit(std::string sha) {
     auto pages =
-        co_await get_all_pages(repo_url(fmt::format("/commits/{}/pulls?per_page={}", encode(sha, true), opts_.per_page)));
+        co_await get_all_pages(repo_url(fmt::format("/commits/{}/pulls?per_page={}", percent_encode(sha, true), opts_.per_page)));
     if (!pages) co_return pages.error();
     std::vector<github_pull> out;
     for (auto& p : *pages) {
@@ -504,7 +454,7 @@ asio::awaitable<api_result<std::optional<github_pull>>> github_client::find_open
     const auto owner = cfg_.repo.substr(0, cfg_.repo.find('/'));
     auto r = co_await send("GET",
                            repo_url(fmt::format("/pulls?state=open&head={}&base={}&per_page={}",
-                                                encode(owner + ":" + head_branch), encode(cfg_.main_branch),
+                                                percent_encode(owner + ":" + head_branch), percent_encode(cfg_.main_branch),
                                                 opts_.per_page)),
                            {});
     if (!r) co_return r.error();

@@ -1,4 +1,6 @@
 #include "integrations/vercel/vercel_client.hpp"
+#include "integrations/json_fields.hpp"
+#include "integrations/vercel/vercel_parse.hpp"
 
 #include "bot/log.hpp"
 
@@ -18,169 +20,13 @@ using std::chrono::milliseconds;
 
 namespace {
 
+using namespace json_fields;
+using namespace vercel_detail;
+
 constexpr std::string_view service_name = "vercel";
-
-std::string str_of(const json::object& o, std::string_view key) {
-    if (auto* v = o.if_contains(key); v && v->is_string()) return std::string(v->get_string());
-    return {};
-}
-
-std::optional<std::int64_t> opt_int_of(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    if (!v) return std::nullopt;
-    if (v->is_int64()) return v->get_int64();
-    if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
-        return static_cast<std::int64_t>(v->get_uint64());
-    // Range-checked first: converting a double outside int64 is undefined behaviour.
-    if (v->is_double() && std::abs(v->get_double()) < 9.0e18) return static_cast<std::int64_t>(v->get_double());
-    return std::nullopt;
-}
-
-std::int64_t int_of(const json::object& o, std::string_view key) { return opt_int_of(o, key).value_or(0); }
-
-// true for `true` and for a non-zero number (aliasAssigned may be a timestamp).
-bool truthy(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    if (!v) return false;
-    if (v->is_bool()) return v->get_bool();
-    if (v->is_int64()) return v->get_int64() != 0;
-    if (v->is_uint64()) return v->get_uint64() != 0;
-    if (v->is_double()) return v->get_double() != 0;
-    return false;
-}
-
-const json::object* obj_of(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v ? v->if_object() : nullptr;
-}
-
-const json::array* arr_of(const json::object& o, std::string_view key) {
-    auto* v = o.if_contains(key);
-    return v ? v->if_array() : nullptr;
-}
-
-std::optional<json::value> parse_body(std::string_view body) {
-    boost::system::error_code ec;
-    auto v = json::parse(body, ec);
-    if (ec) return std::nullopt;
-    return v;
-}
-
-std::string encode(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-            out += static_cast<char>(c);
-        else
-            out += fmt::format("%{:02X}", c);
-    }
-    return out;
-}
 
 api_error bad_json(std::string_view what) {
     return api_error{std::string(service_name), 0, "bad_json", fmt::format("unexpected {} response", what), {}};
-}
-
-std::string code_for_status(int status) {
-    switch (status) {
-    case 400: return "bad_request";
-    case 401:
-    case 403: return "forbidden";
-    case 402: return "payment_required";
-    case 404: return "not_found";
-    case 409: return "conflict";
-    case 410: return "gone";
-    case 422: return "unprocessable";
-    case 429: return "rate_limited";
-    default: return status >= 500 ? "internal_server_error" : fmt::format("http_{}", status);
-    }
-}
-
-// The error object: {"error":{…}} or, from some APIs, {"err":{…}}.
-const json::object* error_object(const json::object& o) {
-    if (auto* e = obj_of(o, "error")) return e;
-    return obj_of(o, "err");
-}
-
-vercel_deployment deployment_from(const json::object& o) {
-    vercel_deployment d;
-    d.id = str_of(o, "id");
-    if (d.id.empty()) d.id = str_of(o, "uid");
-    d.url = str_of(o, "url");
-    d.name = str_of(o, "name");
-    d.project_id = str_of(o, "projectId");
-    d.ready_state = str_of(o, "readyState");
-    if (d.ready_state.empty()) d.ready_state = str_of(o, "state");
-    if (d.ready_state.empty()) d.ready_state = str_of(o, "status");
-    d.ready_substate = str_of(o, "readySubstate");
-    d.target = str_of(o, "target");
-    d.created_ms = opt_int_of(o, "created").value_or(int_of(o, "createdAt"));
-    d.is_rollback_candidate = truthy(o, "isRollbackCandidate");
-    d.alias_assigned = truthy(o, "aliasAssigned");
-    if (auto* ae = obj_of(o, "aliasError")) {
-        d.alias_error = str_of(*ae, "message");
-        if (d.alias_error.empty()) d.alias_error = str_of(*ae, "code");
-    }
-    if (auto* c = obj_of(o, "creator")) d.creator = str_of(*c, "username");
-    if (auto* ce = obj_of(o, "customEnvironment")) {
-        d.custom_environment_id = str_of(*ce, "id");
-        d.custom_environment_slug = str_of(*ce, "slug");
-    }
-    if (auto* m = obj_of(o, "meta")) {
-        for (auto& kv : *m)
-            if (kv.value().is_string()) d.meta.emplace_back(std::string(kv.key()), std::string(kv.value().get_string()));
-        d.git_sha = str_of(*m, "githubCommitSha");
-        d.git_ref = str_of(*m, "githubCommitRef");
-        d.git_message = str_of(*m, "githubCommitMessage");
-    }
-    if (auto* g = obj_of(o, "gitSource")) {
-        if (d.git_sha.empty()) d.git_sha = str_of(*g, "sha");
-        if (d.git_ref.empty()) d.git_ref = str_of(*g, "ref");
-    }
-    d.inspector_url = str_of(o, "inspectorUrl");
-    d.error_code = str_of(o, "errorCode");
-    d.error_message = str_of(o, "errorMessage");
-    // BLOCKED (vercel.md §3.2) is final; its reason is the message to show.
-    if (d.error_message.empty()) d.error_message = str_of(o, "readyStateReason");
-    return d;
-}
-
-vercel_project project_from(const json::object& o) {
-    vercel_project p;
-    p.id = str_of(o, "id");
-    p.name = str_of(o, "name");
-    p.account_id = str_of(o, "accountId");
-    if (auto* v = o.if_contains("autoAssignCustomDomains"); v && v->is_bool()) p.auto_assign_custom_domains = v->get_bool();
-    if (auto* l = obj_of(o, "link")) {
-        p.link_type = str_of(*l, "type");
-        p.link_org = str_of(*l, "org");
-        p.link_repo = str_of(*l, "repo");
-        p.link_repo_id = int_of(*l, "repoId");
-        p.production_branch = str_of(*l, "productionBranch");
-    }
-    if (auto* t = obj_of(o, "targets")) {
-        if (auto* prod = obj_of(*t, "production")) {
-            p.production = deployment_from(*prod);
-            if (auto* al = arr_of(*prod, "alias"))
-                for (auto& a : *al)
-                    if (a.is_string()) p.production_aliases.emplace_back(a.get_string());
-        }
-    }
-    if (auto* r = obj_of(o, "lastAliasRequest")) {
-        vercel_alias_request a;
-        a.type = str_of(*r, "type");
-        a.from_deployment_id = str_of(*r, "fromDeploymentId");
-        a.to_deployment_id = str_of(*r, "toDeploymentId");
-        a.job_status = str_of(*r, "jobStatus");
-        a.requested_at_ms = int_of(*r, "requestedAt");
-        p.last_alias_request = std::move(a);
-    }
-    if (auto* envs = arr_of(o, "customEnvironments"))
-        for (auto& e : *envs)
-            if (auto* eo = e.if_object())
-                p.custom_environments.push_back({str_of(*eo, "id"), str_of(*eo, "slug"), str_of(*eo, "type")});
-    if (auto* rr = o.if_contains("rollingRelease")) p.rolling_release = !rr->is_null();
-    return p;
 }
 
 bool is_permanent(const api_error& e) {
@@ -194,54 +40,6 @@ asio::awaitable<void> sleep_for(milliseconds d) {
 }
 
 }  // namespace
-
-vercel_staging_model detect_staging_model(const vercel_project& project, const vercel_deployment& staging) {
-    (void)project;
-    // A production-target build (STAGED, or built while auto-assign is off) is
-    // promotable as-is; anything else must be rebuilt for production.
-    if (staging.target == "production") return vercel_staging_model::staged_production;
-    if (!staging.custom_environment_slug.empty() || !staging.custom_environment_id.empty())
-        return vercel_staging_model::custom_environment;
-    return vercel_staging_model::preview;
-}
-
-std::string_view render_staging_model(vercel_staging_model m) {
-    switch (m) {
-    case vercel_staging_model::staged_production: return "A";
-    case vercel_staging_model::custom_environment: return "B";
-    case vercel_staging_model::preview: return "C";
-    }
-    return "?";
-}
-
-vercel_deployment parse_vercel_deployment(std::string_view text) {
-    auto v = parse_body(text);
-    if (!v || !v->is_object()) return {};
-    return deployment_from(v->get_object());
-}
-
-vercel_project parse_vercel_project(std::string_view text) {
-    auto v = parse_body(text);
-    if (!v || !v->is_object()) return {};
-    return project_from(v->get_object());
-}
-
-api_error parse_vercel_error(int status, std::string_view body) {
-    api_error e{std::string(service_name), status, code_for_status(status), {}, {}};
-    if (auto v = parse_body(body); v && v->is_object()) {
-        const auto& o = v->get_object();
-        if (auto* eo = error_object(o)) {
-            if (auto c = str_of(*eo, "code"); !c.empty()) e.code = c;
-            e.message = str_of(*eo, "message");
-        } else if (auto* es = o.if_contains("error"); es && es->is_string()) {
-            e.message = std::string(es->get_string());
-        } else if (auto* es2 = o.if_contains("err"); es2 && es2->is_string()) {
-            e.message = std::string(es2->get_string());
-        }
-    }
-    if (e.message.empty()) e.message = fmt::format("HTTP {}", status);
-    return e;
-}
 
 vercel_client::vercel_client(http_client& http, config::vercel_t cfg, std::string token, vercel_client_options opts)
     : http_(http), cfg_(std::move(cfg)), token_(std::move(token)), opts_(std::move(opts)) {
@@ -260,7 +58,7 @@ asio::awaitable<api_result<http_response>> vercel_client::send(std::string metho
     std::string url = cfg_.api_url + path;
     char sep = '?';
     for (auto& [k, v] : query) {
-        url += sep + encode(k) + "=" + encode(v);
+        url += sep + percent_encode(k) + "=" + percent_encode(v);
         sep = '&';
     }
     const bool is_get = method == "GET";
@@ -313,7 +111,7 @@ asio::awaitable<api_result<http_response>> vercel_client::send(std::string metho
 }
 
 asio::awaitable<api_result<vercel_alias>> vercel_client::get_alias(std::string domain) {
-    auto r = co_await send("GET", "/v4/aliases/" + encode(domain), {}, {});
+    auto r = co_await send("GET", "/v4/aliases/" + percent_encode(domain), {}, {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v) co_return bad_json("alias");
@@ -332,7 +130,7 @@ asio::awaitable<api_result<vercel_alias>> vercel_client::get_alias(std::string d
 }
 
 asio::awaitable<api_result<vercel_deployment>> vercel_client::get_deployment(std::string id_or_url) {
-    auto r = co_await send("GET", "/v13/deployments/" + encode(id_or_url), {}, {});
+    auto r = co_await send("GET", "/v13/deployments/" + percent_encode(id_or_url), {}, {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("deployment");
@@ -370,7 +168,7 @@ asio::awaitable<api_result<std::vector<vercel_deployment>>> vercel_client::list_
 }
 
 asio::awaitable<api_result<vercel_project>> vercel_client::get_project() {
-    auto r = co_await send("GET", "/v9/projects/" + encode(cfg_.project), {}, {});
+    auto r = co_await send("GET", "/v9/projects/" + percent_encode(cfg_.project), {}, {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("project");
@@ -380,7 +178,7 @@ asio::awaitable<api_result<vercel_project>> vercel_client::get_project() {
 asio::awaitable<api_result<promote_result>> vercel_client::promote(std::string deployment_id) {
     // A 409 is an error like any other (vercel.md §3.5): the caller confirms
     // through the production alias instead of taking it as success.
-    auto r = co_await send("POST", "/v10/projects/" + encode(cfg_.project) + "/promote/" + encode(deployment_id), {},
+    auto r = co_await send("POST", "/v10/projects/" + percent_encode(cfg_.project) + "/promote/" + percent_encode(deployment_id), {},
                            "{}");
     if (!r) co_return r.error();
     co_return promote_result{r->status};
@@ -425,7 +223,7 @@ asio::awaitable<api_result<vercel_deployment>> vercel_client::create_deployment(
 asio::awaitable<api_result<void>> vercel_client::rollback(std::string deployment_id, std::string description) {
     string_pairs q;
     if (!description.empty()) q.emplace_back("description", description.substr(0, 250));
-    const auto tail = "/projects/" + encode(cfg_.project) + "/rollback/" + encode(deployment_id);
+    const auto tail = "/projects/" + percent_encode(cfg_.project) + "/rollback/" + percent_encode(deployment_id);
     auto r = co_await send("POST", "/v1" + tail, q, "{}");
     // v9 only when v1 is an unknown route here: a 404 about the deployment itself is
     // the answer, and a second POST would repeat the mutation.
@@ -441,7 +239,7 @@ bool is_unknown_route(const api_error& e) {
 asio::awaitable<api_result<std::vector<promote_alias_status>>> vercel_client::list_promote_aliases(bool failed_only) {
     string_pairs q{{"limit", "100"}};
     if (failed_only) q.emplace_back("failedOnly", "true");
-    auto r = co_await send("GET", "/v1/projects/" + encode(cfg_.project) + "/promote/aliases", std::move(q), {});
+    auto r = co_await send("GET", "/v1/projects/" + percent_encode(cfg_.project) + "/promote/aliases", std::move(q), {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("promote aliases");

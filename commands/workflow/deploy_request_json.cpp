@@ -1,0 +1,212 @@
+#include "commands/workflow/deploy_request.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+// The request as the JSON blob the store keeps; parsing is tolerant.
+namespace deploybot {
+namespace json = boost::json;
+
+namespace {
+flags_choice parse_flags_choice(std::string_view s) {
+    if (s == "configured") return flags_choice::configured;
+    if (s == "not_needed") return flags_choice::not_needed;
+    return flags_choice::none;
+}
+
+ci_state parse_ci_state(std::string_view s) {
+    for (auto c : {ci_state::green, ci_state::pending, ci_state::red, ci_state::unknown})
+        if (to_string(c) == s) return c;
+    return ci_state::unknown;
+}
+}  // namespace
+
+// ---- JSON ----
+namespace {
+
+std::int64_t to_ms(time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+time_point from_ms(std::int64_t ms) {
+    // Clamped so the conversion to the clock's nanoseconds cannot overflow (±290 years).
+    constexpr std::int64_t limit = std::int64_t{9'000'000'000'000};
+    ms = std::clamp(ms, -limit, limit);
+    return time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::milliseconds{ms})};
+}
+
+json::value opt_ms(const std::optional<time_point>& t) { return t ? json::value(to_ms(*t)) : json::value(nullptr); }
+
+std::string get_str(const json::object& o, std::string_view k) {
+    if (const auto* v = o.if_contains(k); v && v->is_string()) return std::string(v->get_string());
+    return {};
+}
+std::int64_t get_int(const json::object& o, std::string_view k, std::int64_t def = 0) {
+    const auto* v = o.if_contains(k);
+    if (!v) return def;
+    if (v->is_int64()) return v->get_int64();
+    if (v->is_uint64()) return v->get_uint64() > static_cast<std::uint64_t>(INT64_MAX) ? def : static_cast<std::int64_t>(v->get_uint64());
+    // Range-checked before converting: a double outside int64 is undefined behaviour.
+    if (v->is_double() && std::abs(v->get_double()) < 9.0e18) return static_cast<std::int64_t>(v->get_double());
+    return def;
+}
+bool get_bool(const json::object& o, std::string_view k) {
+    const auto* v = o.if_contains(k);
+    return v && v->is_bool() && v->get_bool();
+}
+std::optional<time_point> get_opt_time(const json::object& o, std::string_view k) {
+    const auto* v = o.if_contains(k);
+    if (!v || !(v->is_int64() || v->is_uint64() || v->is_double())) return std::nullopt;
+    return from_ms(get_int(o, k));
+}
+const json::object* get_obj(const json::object& o, std::string_view k) {
+    const auto* v = o.if_contains(k);
+    return v && v->is_object() ? &v->get_object() : nullptr;
+}
+
+json::object candidate_to_json(const candidate_info& c) {
+    return {{"deployment_id", c.deployment_id}, {"url", c.url},
+            {"commit_sha", c.commit_sha},       {"commit_message", c.commit_message},
+            {"created_at", to_ms(c.created_at)}, {"staging_model", to_string(c.model)},
+            {"ready", c.ready}};
+}
+
+candidate_info candidate_from_json(const json::object& o) {
+    candidate_info c;
+    c.deployment_id = get_str(o, "deployment_id");
+    c.url = get_str(o, "url");
+    c.commit_sha = get_str(o, "commit_sha");
+    c.commit_message = get_str(o, "commit_message");
+    c.created_at = from_ms(get_int(o, "created_at"));
+    c.model = parse_staging_model(get_str(o, "staging_model"));
+    c.ready = get_bool(o, "ready");
+    return c;
+}
+
+}  // namespace
+
+std::string serialize_request(const deploy_request& r) {
+    json::array items;
+    for (const auto& it : r.items)
+        items.push_back(json::object{{"key", to_string(it.key)},         {"state", to_string(it.state)},
+                                     {"evidence", it.evidence},          {"evidence_url", it.evidence_url},
+                                     {"by_user", it.by_user},            {"at", opt_ms(it.at)}});
+    json::object o{
+        {"id", r.id},
+        {"revision", r.revision},
+        {"state", to_string(r.state)},
+        {"requester", r.requester},
+        {"created_at", to_ms(r.created_at)},
+        {"updated_at", to_ms(r.updated_at)},
+        {"channel", r.channel},
+        {"message_ts", r.message_ts},
+        {"candidate", candidate_to_json(r.candidate)},
+        {"production", json::object{{"deployment_id", r.production.deployment_id},
+                                    {"commit_sha", r.production.commit_sha}}},
+        {"items", std::move(items)},
+        {"sign_off_void", r.sign_off_void},
+        {"sign_off_void_reason", r.sign_off_void_reason},
+        {"flags", to_string(r.flags)},
+        {"next_window", r.next_window},
+        {"last_ci", to_string(r.last_ci)},
+        {"rollback_target_id", r.rollback_target_id},
+        {"promote_attempts", r.promote_attempts},
+        {"cancelled_by", r.cancelled_by},
+        {"announcement_owed", r.announcement_owed},
+        {"announcement_ts", r.announcement_ts},
+    };
+    if (r.sign_off)
+        o["sign_off"] = json::object{{"user", r.sign_off->user},
+                                     {"at", to_ms(r.sign_off->at)},
+                                     {"deployment_id", r.sign_off->deployment_id},
+                                     {"commit_sha", r.sign_off->commit_sha}};
+    if (r.window_override)
+        o["override"] = json::object{{"admin", r.window_override->admin},
+                                     {"reason", r.window_override->reason},
+                                     {"at", to_ms(r.window_override->at)}};
+    const auto& p = r.promote;
+    o["promote"] = json::object{{"attempt_id", p.attempt_id},
+                                {"clicked_by", p.clicked_by},
+                                {"clicked_at", opt_ms(p.clicked_at)},
+                                {"started_at", opt_ms(p.started_at)},
+                                {"target_deployment_id", p.target_deployment_id},
+                                {"finished_at", opt_ms(p.finished_at)},
+                                {"outcome", p.outcome},
+                                {"error", p.error},
+                                {"sent_baseline_ms", p.sent_baseline_ms},
+                                {"outcome_note", p.outcome_note}};
+    return json::serialize(o);
+}
+
+result<deploy_request> parse_request(std::string_view text) {
+    system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object()) return make_error_code(errc::bad_json);
+    const auto& o = v.get_object();
+    deploy_request r;
+    r.id = get_int(o, "id");
+    r.revision = get_int(o, "revision");
+    r.state = parse_request_state(get_str(o, "state")).value_or(request_state::collecting);
+    r.requester = get_str(o, "requester");
+    r.created_at = from_ms(get_int(o, "created_at"));
+    r.updated_at = from_ms(get_int(o, "updated_at"));
+    r.channel = get_str(o, "channel");
+    r.message_ts = get_str(o, "message_ts");
+    if (const auto* c = get_obj(o, "candidate")) r.candidate = candidate_from_json(*c);
+    if (const auto* p = get_obj(o, "production")) {
+        r.production.deployment_id = get_str(*p, "deployment_id");
+        r.production.commit_sha = get_str(*p, "commit_sha");
+    }
+    // Always the six items in order, whatever the blob holds.
+    for (auto k : all_items) r.items.push_back(checklist_item{k});
+    if (const auto* items = o.if_contains("items"); items && items->is_array()) {
+        for (const auto& iv : items->get_array()) {
+            if (!iv.is_object()) continue;
+            const auto& io = iv.get_object();
+            const auto key = parse_item_key(get_str(io, "key"));
+            if (!key) continue;
+            auto& it = r.item(*key);
+            it.state = parse_item_state(get_str(io, "state")).value_or(item_state::pending);
+            it.evidence = get_str(io, "evidence");
+            it.evidence_url = get_str(io, "evidence_url");
+            it.by_user = get_str(io, "by_user");
+            it.at = get_opt_time(io, "at");
+        }
+    }
+    if (const auto* s = get_obj(o, "sign_off"))
+        r.sign_off = qa_sign_off{get_str(*s, "user"), from_ms(get_int(*s, "at")), get_str(*s, "deployment_id"),
+                                 get_str(*s, "commit_sha")};
+    r.sign_off_void = get_bool(o, "sign_off_void");
+    r.sign_off_void_reason = get_str(o, "sign_off_void_reason");
+    r.flags = parse_flags_choice(get_str(o, "flags"));
+    if (const auto* ov = get_obj(o, "override"))
+        r.window_override = schedule_override{get_str(*ov, "admin"), get_str(*ov, "reason"), from_ms(get_int(*ov, "at"))};
+    r.next_window = get_str(o, "next_window");
+    r.last_ci = parse_ci_state(get_str(o, "last_ci"));
+    r.rollback_target_id = get_str(o, "rollback_target_id");
+    r.promote_attempts = static_cast<int>(get_int(o, "promote_attempts"));
+    r.cancelled_by = get_str(o, "cancelled_by");
+    if (const auto* v = o.if_contains("announcement_owed"); v && v->is_bool()) r.announcement_owed = v->get_bool();
+    r.announcement_ts = get_str(o, "announcement_ts");
+    if (const auto* p = get_obj(o, "promote")) {
+        r.promote.attempt_id = get_str(*p, "attempt_id");
+        r.promote.clicked_by = get_str(*p, "clicked_by");
+        r.promote.clicked_at = get_opt_time(*p, "clicked_at");
+        r.promote.started_at = get_opt_time(*p, "started_at");
+        r.promote.target_deployment_id = get_str(*p, "target_deployment_id");
+        r.promote.finished_at = get_opt_time(*p, "finished_at");
+        r.promote.outcome = get_str(*p, "outcome");
+        r.promote.error = get_str(*p, "error");
+        // Written by every version that sends promotes this way; a request saved by an
+        // older version may have sent it: 0 makes the resume read Vercel first.
+        r.promote.sent_baseline_ms = p->contains("sent_baseline_ms") ? get_int(*p, "sent_baseline_ms") : 0;
+        r.promote.outcome_note = get_str(*p, "outcome_note");
+    }
+    return r;
+}
+
+}  // namespace deploybot

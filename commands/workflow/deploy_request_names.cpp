@@ -1,0 +1,164 @@
+#include "commands/workflow/deploy_request.hpp"
+
+#include <stdexcept>
+
+// Names of states, items and events: what the store, the audit log and the
+// messages call them.
+namespace deploybot {
+
+// ---- names ----
+
+std::string_view to_string(request_state s) {
+    switch (s) {
+        case request_state::collecting: return "collecting";
+        case request_state::scheduled: return "scheduled";
+        case request_state::promoting: return "promoting";
+        case request_state::live: return "live";
+        case request_state::failed: return "failed";
+        case request_state::cancelled: return "cancelled";
+        case request_state::outcome_unknown: return "unknown";
+    }
+    return "collecting";
+}
+
+std::optional<request_state> parse_request_state(std::string_view s) {
+    for (auto st : {request_state::collecting, request_state::scheduled, request_state::promoting, request_state::live,
+                    request_state::failed, request_state::cancelled, request_state::outcome_unknown})
+        if (to_string(st) == s) return st;
+    return std::nullopt;
+}
+
+bool is_terminal(request_state s) {
+    return s == request_state::live || s == request_state::failed || s == request_state::cancelled ||
+           s == request_state::outcome_unknown;
+}
+
+std::string_view to_string(staging_model m) {
+    switch (m) {
+        case staging_model::staged_production: return "A";
+        case staging_model::custom_environment: return "B";
+        case staging_model::preview_branch: return "C";
+        case staging_model::unknown: break;
+    }
+    return "unknown";
+}
+
+staging_model parse_staging_model(std::string_view s) {
+    if (s == "A") return staging_model::staged_production;
+    if (s == "B") return staging_model::custom_environment;
+    if (s == "C") return staging_model::preview_branch;
+    return staging_model::unknown;
+}
+
+std::string_view to_string(item_key k) {
+    switch (k) {
+        case item_key::tests: return "tests";
+        case item_key::staging: return "staging";
+        case item_key::migrations: return "migrations";
+        case item_key::flags: return "flags";
+        case item_key::notified: return "notified";
+        case item_key::rollback: return "rollback";
+    }
+    return "tests";
+}
+
+std::optional<item_key> parse_item_key(std::string_view s) {
+    for (auto k : all_items)
+        if (to_string(k) == s) return k;
+    return std::nullopt;
+}
+
+std::string_view item_title(item_key k) {
+    switch (k) {
+        case item_key::tests: return "All tests pass";
+        case item_key::staging: return "Staging tested and approved";
+        case item_key::migrations: return "Database migrations tested";
+        case item_key::flags: return "Feature flags configured";
+        case item_key::notified: return "Team notified";
+        case item_key::rollback: return "Rollback plan ready";
+    }
+    return "";
+}
+
+std::string_view to_string(item_state s) {
+    switch (s) {
+        case item_state::pending: return "pending";
+        case item_state::done: return "done";
+        case item_state::failed: return "failed";
+        case item_state::not_applicable: return "not_applicable";
+        case item_state::waiting: return "waiting";
+    }
+    return "pending";
+}
+
+std::optional<item_state> parse_item_state(std::string_view s) {
+    for (auto st : {item_state::pending, item_state::done, item_state::failed, item_state::not_applicable,
+                    item_state::waiting})
+        if (to_string(st) == s) return st;
+    return std::nullopt;
+}
+
+std::string_view to_string(flags_choice c) {
+    switch (c) {
+        case flags_choice::configured: return "configured";
+        case flags_choice::not_needed: return "not_needed";
+        case flags_choice::none: break;
+    }
+    return "none";
+}
+
+std::string describe_candidate(const candidate_info& c) {
+    return c.deployment_id + " (" + c.commit_sha.substr(0, 7) + ")";
+}
+
+bool is_settled(item_state s) { return s == item_state::done || s == item_state::not_applicable; }
+
+namespace {
+template <class... Ts>
+struct overloaded : Ts... {
+    using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+}  // namespace
+
+std::string_view event_name(const deploy_event& e) {
+    return std::visit(overloaded{
+                          [](const checklist_evaluated&) { return "checklist_evaluated"; },
+                          [](const message_posted&) { return "message_posted"; },
+                          [](const qa_sign_off_clicked&) { return "qa_sign_off"; },
+                          [](const confirm_migrations&) { return "confirm_migrations"; },
+                          [](const flags_chosen&) { return "flags"; },
+                          [](const confirm_rollback_plan&) { return "confirm_rollback_plan"; },
+                          [](const override_schedule&) { return "override_schedule"; },
+                          [](const window_opened&) { return "window_opened"; },
+                          [](const window_closed&) { return "window_closed"; },
+                          [](const deploy_clicked&) { return "deploy_clicked"; },
+                          [](const promote_started&) { return "promote_started"; },
+                          [](const promote_sending&) { return "promote_sending"; },
+                          [](const promote_finished&) { return "promote_finished"; },
+                          [](const cancel_request&) { return "cancel"; },
+                          [](const announcement_posted&) { return "announcement_posted"; },
+                      },
+                      e);
+}
+
+std::string_view effect_name(const effect& e) {
+    return std::visit(overloaded{
+                          [](const post_refusal&) { return "post_refusal"; },
+                          [](const update_message&) { return "update_message"; },
+                          [](const start_promote&) { return "start_promote"; },
+                          [](const verify_promote&) { return "verify_promote"; },
+                          [](const announce_live&) { return "announce_live"; },
+                          [](const announce_failed&) { return "announce_failed"; },
+                          [](const announce_unknown&) { return "announce_unknown"; },
+                          [](const mention_requester_window_open&) { return "mention_requester_window_open"; },
+                          [](const announce_override&) { return "announce_override"; },
+                          [](const announce_cancelled&) { return "announce_cancelled"; },
+                          [](const announce_sign_off_void&) { return "announce_sign_off_void"; },
+                          [](const candidate_changed&) { return "candidate_changed"; },
+                      },
+                      e);
+}
+
+}  // namespace deploybot

@@ -1,0 +1,25 @@
+#pragma once
+// Tolerant readers of service JSON (GitHub, Vercel): a missing or mistyped
+// field reads as empty, never throws. Pure.
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace deploybot::json_fields {
+
+std::string str_of(const boost::json::object& o, std::string_view key);
+// Integers, and doubles within int64 range (a larger one is nullopt, not UB).
+std::optional<std::int64_t> opt_int_of(const boost::json::object& o, std::string_view key);
+std::int64_t int_of(const boost::json::object& o, std::string_view key);
+bool bool_of(const boost::json::object& o, std::string_view key);
+const boost::json::object* obj_of(const boost::json::object& o, std::string_view key);
+const boost::json::array* arr_of(const boost::json::object& o, std::string_view key);
+std::optional<boost::json::value> parse_body(std::string_view body);
+// RFC 3986 percent-encoding of everything but unreserved characters (and '/' when asked).
+std::string percent_encode(std::string_view s, bool keep_slash = false);
+
+}  // namespace deploybot::json_fields
