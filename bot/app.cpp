@@ -35,9 +35,11 @@ struct app::impl {
     slack_api slack_;
     router routes_;
     std::unique_ptr<socket_mode_client> socket_;
+    std::unique_ptr<scheduler> timers_;   // before ctx_ and modules_, which use it
     std::unique_ptr<bot_context> ctx_;
     module_list modules_;
     std::chrono::system_clock::time_point started_at_;
+    wall_clock clock_;
     bool stopping_ = false;
 
     static http_client_options http_options(const config& cfg) {
@@ -53,6 +55,8 @@ struct app::impl {
           slack_(ioc.get_executor(), http_,
                  slack_api_options{options_.cfg.slack.api_url, options_.tokens.slack_bot_token,
                                    options_.tokens.slack_app_token}) {
+        if (!options_.time) options_.time = system_time();
+        clock_ = [time = options_.time] { return time->now(); };
         for (const auto* t : {&options_.tokens.slack_app_token, &options_.tokens.slack_bot_token,
                               &options_.tokens.github_token, &options_.tokens.vercel_token,
                               &options_.tokens.sentry_token})
@@ -66,7 +70,7 @@ struct app::impl {
 
     // Called right after the envelope was acked.
     void on_envelope(envelope_frame env) {
-        if (!db_->mark_envelope_seen(env.envelope_id, options_.clock())) {
+        if (!db_->mark_envelope_seen(env.envelope_id, clock_())) {
             log::info("router", "envelope {} already handled; ignoring the redelivery", env.envelope_id);
             return;
         }
@@ -153,7 +157,7 @@ struct app::impl {
     static asio::awaitable<void> prune_loop(impl* self) {
         asio::steady_timer timer(self->ioc_);
         while (!self->stopping_) {
-            self->db_->prune_envelopes(self->options_.clock() - envelope_retention);
+            self->db_->prune_envelopes(self->clock_() - envelope_retention);
             timer.expires_after(std::chrono::minutes(10));
             auto [ec] = co_await timer.async_wait(use_tuple);
             if (ec) break;
@@ -176,7 +180,7 @@ struct app::impl {
             co_return 1;
         }
         db_ = std::move(*opened);
-        started_at_ = options_.clock();
+        started_at_ = clock_();
 
         auto& so = options_.socket;
         so.ws.tls.ca_file = options_.cfg.tls.ca_file;
@@ -185,8 +189,9 @@ struct app::impl {
         so.hello_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.cfg.slack.hello_timeout);
         socket_ = std::make_unique<socket_mode_client>(ioc_.get_executor(), slack_, so,
                                                        [this](envelope_frame env) { on_envelope(std::move(env)); });
+        timers_ = std::make_unique<scheduler>(ioc_.get_executor(), *db_, options_.time);
         ctx_.reset(new bot_context{ioc_.get_executor(), options_.cfg, slack_, *db_, http_, options_.tokens,
-                                   options_.clock, started_at_, [this] { return socket_->status(); }, routes_});
+                                   clock_, started_at_, [this] { return socket_->status(); }, routes_, *timers_});
         if (options_.make_modules) modules_ = options_.make_modules(*ctx_);
         if (options_.configure_routes) options_.configure_routes(*ctx_);
 
@@ -205,9 +210,11 @@ struct app::impl {
 
         spawn(prune_loop(this), "envelope pruning");
         for (auto& m : modules_) m->start();
+        timers_->start();   // after the modules registered their timer handlers
         log::info("app", "deploybot {} starting; serving channel {}", DEPLOYBOT_VERSION, options_.cfg.slack.channel);
         const auto why = co_await socket_->run();
         stopping_ = true;
+        timers_->stop();
         for (auto& m : modules_) m->stop();
         http_.close_idle();
         switch (why) {

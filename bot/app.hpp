@@ -1,6 +1,7 @@
 #pragma once
 #include "bot/config.hpp"
 #include "bot/context.hpp"
+#include "bot/time_source.hpp"
 #include "bot/slack/socket_mode.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -15,7 +16,9 @@ namespace deploybot {
 struct app_options {
     config cfg;
     secrets tokens;
-    std::function<std::chrono::system_clock::time_point()> clock = [] { return std::chrono::system_clock::now(); };
+    // Wall-clock time for schedules, watches and timers (tests and the sandbox
+    // inject a fast_time); null = the system clock.
+    std::shared_ptr<time_source> time;
     socket_mode_options socket;   // ws/tls fields are filled from cfg
     // Extension point run after the built-in routes are registered (extra
     // commands; tests use it to add deliberately slow handlers).

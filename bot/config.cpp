@@ -454,6 +454,7 @@ public:
         read_string_list(github, "github", "migration_paths", cfg.github.migration_paths);
         read_string_list(github, "github", "required_checks", cfg.github.required_checks);
         read_number(github, "github", "big_batch_warning", 1, 100000, cfg.github.big_batch_warning);
+        read_string_list(github, "github", "postmortem_labels", cfg.github.postmortem_labels);
 
         // vercel
         const auto* vercel = section(root, "vercel");
@@ -481,6 +482,23 @@ public:
         const auto* monitoring = section(root, "monitoring");
         read_duration(monitoring, "monitoring", "duration_s", 0, 7 * 86400, cfg.monitoring.duration);
         read_duration(monitoring, "monitoring", "interval_s", 1, 86400, cfg.monitoring.interval);
+        read_number(monitoring, "monitoring", "min_events", 1, 1'000'000'000, cfg.monitoring.min_events);
+        if (const auto* r = field(monitoring, "ratio")) {
+            if (!r->is_number() || !std::isfinite(r->to_number<double>()) || r->to_number<double>() < 1.0 ||
+                r->to_number<double>() > 1000.0)
+                problem("monitoring.ratio", "must be a number between 1 and 1000");
+            else
+                cfg.monitoring.ratio = r->to_number<double>();
+        }
+        if (const auto* m = field(monitoring, "mention"); m && m->is_null()) cfg.monitoring.mention.clear();
+        else if (read_string(monitoring, "monitoring", "mention", cfg.monitoring.mention)) {
+            auto& v = cfg.monitoring.mention;
+            if (!v.empty() && v.front() == '@') v.erase(0, 1);
+            if (!v.empty() && v != "here" && v != "channel" && !looks_like_user_id(v) &&
+                !(v.size() > 1 && v.front() == 'S'))
+                problem("monitoring.mention", "must be \"here\", \"channel\", a user ID (U…) or a user group ID (S…)");
+        }
+        read_duration(monitoring, "monitoring", "settle_s", 0, 3600, cfg.monitoring.settle);
 
         // storage
         const auto* storage = section(root, "storage");

@@ -38,6 +38,7 @@ struct config {
         std::vector<std::string> migration_paths{"prisma/migrations/"};
         std::vector<std::string> required_checks;   // empty = every signal counts
         int big_batch_warning = 15;                  // warn when more PRs ship at once
+        std::vector<std::string> postmortem_labels{"post-mortem"};
     } github;
     struct vercel_t {
         std::string api_url = "https://api.vercel.com";
@@ -55,6 +56,10 @@ struct config {
     struct monitoring_t {
         std::chrono::seconds duration{3600};
         std::chrono::seconds interval{300};
+        std::int64_t min_events = 10;        // an interval below this never alerts
+        double ratio = 3.0;                  // … nor one below ratio × the baseline per interval
+        std::string mention;                 // alert mention: "" none, "here", "channel", U…/S… id
+        std::chrono::seconds settle{90};     // wait after an interval ends before counting it (ingestion delay)
     } monitoring;
     struct storage_t {
         std::string path = "deploybot.sqlite3";

@@ -2,13 +2,22 @@
 
 #include "commands/bot_context.hpp"
 #include "commands/deploy/deploy_commands.hpp"
+#include "commands/rollback/rollback_service.hpp"
+#include "commands/watch/watch_service.hpp"
 
 namespace deploybot {
 
 module_list make_feature_modules(bot_context& ctx) {
     module_list out;
     register_basic_commands(ctx);
-    out.push_back(make_deploy_service(ctx));
+    auto deploy = make_deploy_service(ctx);
+    auto& records = deploy->records_port();
+    // The post-live modules attach to the deploy records before anything starts.
+    auto watch = make_watch_service(ctx, records);
+    auto rollback = make_rollback_service(ctx, records);
+    out.push_back(std::move(deploy));
+    out.push_back(std::move(watch));
+    out.push_back(std::move(rollback));
     return out;
 }
 

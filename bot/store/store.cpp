@@ -43,6 +43,27 @@ CREATE TABLE kv (
     value TEXT NOT NULL
 );
 )sql",
+    // 2: deploy records (production deploys, rollbacks, hotfixes) and durable
+    // timers. Files from before this migration already have deploy_requests
+    // (created by the deploy module then), hence IF NOT EXISTS.
+    R"sql(
+CREATE TABLE IF NOT EXISTS deploy_requests (
+    id          INTEGER PRIMARY KEY,
+    state       TEXT NOT NULL,
+    requester   TEXT NOT NULL DEFAULT '',
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    message_ts  TEXT NOT NULL DEFAULT '',
+    body        TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deploy_requests_state ON deploy_requests(state);
+ALTER TABLE deploy_requests ADD COLUMN kind TEXT NOT NULL DEFAULT 'production';
+CREATE TABLE timers (
+    key     TEXT PRIMARY KEY,
+    due_ms  INTEGER NOT NULL
+);
+CREATE INDEX timers_due ON timers(due_ms);
+)sql",
 };
 
 std::int64_t to_ms(std::chrono::system_clock::time_point t) {
@@ -251,6 +272,26 @@ result<void> store::erase_kv(std::string_view key) {
     st.bind(1, key);
     if (st.step() != SQLITE_DONE) return storage_error();
     return {};
+}
+
+result<void> store::put_timer(std::string_view key, std::chrono::system_clock::time_point due) {
+    statement st(db_, "INSERT INTO timers (key, due_ms) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET due_ms = excluded.due_ms");
+    st.bind(1, key).bind(2, to_ms(due));
+    if (st.step() != SQLITE_DONE) return storage_error();
+    return {};
+}
+
+result<void> store::erase_timer(std::string_view key) {
+    statement st(db_, "DELETE FROM timers WHERE key = ?");
+    st.bind(1, key);
+    if (st.step() != SQLITE_DONE) return storage_error();
+    return {};
+}
+
+std::optional<store::timer_row> store::next_timer() const {
+    statement st(db_, "SELECT key, due_ms FROM timers ORDER BY due_ms, key LIMIT 1");
+    if (st.step() != SQLITE_ROW) return std::nullopt;
+    return timer_row{st.column_text(0), from_ms(st.column_int(1))};
 }
 
 }  // namespace deploybot

@@ -50,6 +50,15 @@ public:
     result<void> put_kv(std::string_view key, std::string_view value);
     result<void> erase_kv(std::string_view key);
 
+    // Durable timers (bot/scheduler.hpp): one row per key, the earliest first.
+    result<void> put_timer(std::string_view key, std::chrono::system_clock::time_point due);
+    result<void> erase_timer(std::string_view key);
+    struct timer_row {
+        std::string key;
+        std::chrono::system_clock::time_point due;
+    };
+    std::optional<timer_row> next_timer() const;
+
     // Runs `sql` inside BEGIN IMMEDIATE … COMMIT via `fn(db)`; used by
     // feature stores (deploy requests) that add their own tables by migration.
     sqlite3* handle() const;

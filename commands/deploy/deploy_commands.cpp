@@ -9,6 +9,7 @@
 #include "bot/spawn.hpp"
 #include "commands/workflow/ci_verdict.hpp"
 #include "commands/render/deploy_message.hpp"
+#include "commands/render/post_live_message.hpp"
 #include "commands/workflow/deploy_request.hpp"
 #include "commands/deploy/deploy_store.hpp"
 #include "commands/gather.hpp"
@@ -159,7 +160,7 @@ api_retry_options retry_options(const config& cfg) {
     return o;
 }
 
-class deploy_service_impl final : public deploy_service, public std::enable_shared_from_this<deploy_service_impl> {
+class deploy_service_impl final : public deploy_records, public std::enable_shared_from_this<deploy_service_impl> {
 public:
     explicit deploy_service_impl(bot_context& ctx)
         : ctx_(ctx), store_(ctx.db),
@@ -176,12 +177,13 @@ public:
         register_routes();
     }
 
-    void start() override {
+    void start() {
         // Resume: whatever state the active request was left in, continue it.
         if (auto active = store_.active()) {
             log::info("deploy", "resuming production deploy #{} in state {}", active->id, to_string(active->state));
             // Stopped between recording the request and posting its message: post it now.
-            if (active->message_ts.empty() && active->state != request_state::promoting)
+            if (active->message_ts.empty() &&
+                (active->state != request_state::promoting || active->kind == record_kind::rollback))
                 spawn(keep_posting_checklist(active->id), "post checklist");
             execute(*active, resume_effects(*active));
             if (active->state != request_state::promoting) spawn(refresh(active->id, ""), "resume refresh");
@@ -189,10 +191,15 @@ public:
         // Outcomes recorded but not yet announced (Slack down, or a restart in between).
         for (const auto& r : store_.history(20))
             if (r.announcement_owed) spawn(deliver_outcome(r.id, true), "resume announcement");
+        // The post-live phase: watches in progress, owed summaries and post-mortems.
+        for (const auto& r : store_.post_live_pending()) {
+            log::info("deploy", "resuming the post-live phase of {}", record_name(r));
+            execute(r, resume_effects(r));
+        }
         spawn(tick_loop(), "deploy ticker");
     }
 
-    void stop() override {
+    void stop() {
         stopping_ = true;
         tick_.cancel();
         for (auto* t : sleepers_) t->cancel();
@@ -213,6 +220,7 @@ private:
     std::set<std::int64_t> announcing_;                  // requests whose outcome post is being delivered
     std::set<std::int64_t> posting_;                     // requests whose checklist is being (re)posted
     std::set<asio::steady_timer*> sleepers_;             // retry waits in progress, cancelled by stop()
+    std::vector<post_live_sink*> sinks_;                 // the watch and rollback modules
 
     template <class Coro>
     void spawn(Coro&& coro, std::string what) {
@@ -221,17 +229,16 @@ private:
 
     // ---------- transitions ----------
 
-    // What became of an input. A refusal from the state machine has already
-    // been posted to the user (post_refusal effect); `error` is set only for
-    // problems nobody was told about yet.
-    struct outcome {
-        bool accepted = false;
-        bool refused = false;
-        std::string error;
-    };
+    using outcome = deploy_records::outcome;
 
     // apply → save (request + audit) → effects.
-    outcome transition(std::int64_t id, const deploy_event& ev, std::string_view user) {
+    outcome transition(std::int64_t id, const deploy_event& ev_in, std::string_view user) override {
+        // The watch that starts with "live" takes its length from the config.
+        deploy_event ev = ev_in;
+        if (auto* f = std::get_if<promote_finished>(&ev); f && f->ok && watch_configured()) {
+            f->watch_duration_s = ctx_.cfg.monitoring.duration.count();
+            f->watch_interval_s = ctx_.cfg.monitoring.interval.count();
+        }
         // A save refused as stale (errc::conflict) is applied again to what is
         // stored now, so no update is lost.
         for (int attempt = 0;; ++attempt) {
@@ -258,6 +265,62 @@ private:
         }
     }
 
+    // Sentry configured: every go-live starts a watch (monitoring.duration_s 0 turns it off).
+    bool watch_configured() const {
+        return !ctx_.cfg.sentry.org.empty() && !ctx_.cfg.sentry.project.empty() && !ctx_.tokens.sentry_token.empty() &&
+               ctx_.cfg.monitoring.duration.count() > 0;
+    }
+
+    // ---------- deploy_records ----------
+
+    deploy_store& records() override { return store_; }
+
+    bool create(deploy_request record, std::string audit_what) override {
+        audit_entry a;
+        a.at = record.created_at;
+        a.user_id = record.requester;
+        a.kind = "transition";
+        a.what = fmt::format("{} created: {}", record_name(record), audit_what);
+        a.channel_id = record.channel;
+        if (auto r = store_.save(record, a); !r) {
+            log::error("deploy", "cannot save {}: {}", record_name(record), r.error().message());
+            return false;
+        }
+        log::info("deploy", "{} created ({})", record_name(record), audit_what);
+        spawn(keep_posting_checklist(record.id), "post record message");
+        execute(record, resume_effects(record));
+        return true;
+    }
+
+    asio::awaitable<std::string> post_once(json::object body, std::string key, std::string* error) override {
+        auto self = shared_from_this();
+        co_return co_await post_tagged(std::move(body), std::move(key), error);
+    }
+
+    void thread_reply(std::int64_t id, std::string text) override {
+        if (auto r = store_.load(id)) spawn(thread_reply(*r, std::move(text)), "thread reply");
+    }
+
+    void refresh_message(std::int64_t id) override { spawn(update_checklist(id), "update"); }
+
+    void add_sink(post_live_sink* sink) override { sinks_.push_back(sink); }
+
+    void to_sinks(const deploy_request& req, const effect& e) {
+        for (auto* s : sinks_) s->perform(req, e);
+    }
+
+    // A record went live: the one a rollback replaced becomes rolled back, and
+    // a watch still running on an older record ends (production moved on).
+    void replace_older(const deploy_request& now_live) {
+        std::set<std::int64_t> older;
+        for (const auto& r : store_.post_live_pending())
+            if (r.id != now_live.id && r.state == request_state::live && r.watch.phase == watch_phase::watching)
+                older.insert(r.id);
+        const auto rolled = now_live.kind == record_kind::rollback ? now_live.rollback.rolls_back : 0;
+        if (rolled > 0 && rolled != now_live.id) older.insert(rolled);
+        for (auto id : older) transition(id, replaced_by{now_live.id, id == rolled}, "");
+    }
+
     void execute(const deploy_request& req, const std::vector<effect>& effects) {
         for (const auto& e : effects) {
             std::visit(
@@ -271,12 +334,17 @@ private:
                         spawn(update_checklist(req.id), "update");
                     } else if constexpr (std::is_same_v<T, start_promote>) {
                         start_promote_task(req.id, x.attempt_id, x.deployment_id, x.model, "");
+                    } else if constexpr (std::is_same_v<T, start_watch> || std::is_same_v<T, watch_progress> ||
+                                         std::is_same_v<T, watch_alert> || std::is_same_v<T, watch_summary> ||
+                                         std::is_same_v<T, open_postmortem> || std::is_same_v<T, verify_rollback>) {
+                        to_sinks(req, e);
                     } else if constexpr (std::is_same_v<T, verify_promote>) {
                         start_promote_task(req.id, x.attempt_id, x.deployment_id, req.candidate.model,
                                            x.target_deployment_id, true, x.sent_baseline_ms);
                     } else if constexpr (std::is_same_v<T, announce_live>) {
                         spawn(deliver_outcome(req.id), "announce live");
                         spawn(update_checklist(req.id), "update");
+                        replace_older(req);
                     } else if constexpr (std::is_same_v<T, announce_failed>) {
                         spawn(deliver_outcome(req.id), "announce failed");
                         spawn(update_checklist(req.id), "update");
@@ -347,6 +415,7 @@ private:
     }
 
     blocks::message render(const deploy_request& req) const {
+        if (req.kind == record_kind::rollback) return render_rollback_message(req, message_ctx());
         static const release_notes empty_notes;
         auto it = notes_.find(req.id);
         return render_deploy_message(req, it == notes_.end() ? empty_notes : it->second, message_ctx());
@@ -462,6 +531,10 @@ private:
         else ev.problems.push_back("Vercel: cannot read the project: " + project.error().to_string());
         ev.staging_by = staging_dep->creator;
         ev.staging_since_ms = staging_alias->updated_at_ms;
+        // Pinned: Vercel's last production change was a rollback to what production serves now.
+        if (project && project->last_alias_request && project->last_alias_request->type == "rollback" &&
+            prod_alias && project->last_alias_request->to_deployment_id == prod_alias->deployment_id)
+            ev.event.production_pinned = true;
         if (prod_dep && !prod_dep->id.empty()) ev.event.production = production_info{prod_dep->id, prod_dep->git_sha};
         else if (!prod_alias) ev.problems.push_back("Vercel: cannot find what serves " + vc.production_domain + ": " +
                                                     prod_alias.error().to_string());
@@ -963,6 +1036,7 @@ private:
     }
 
     blocks::message render_outcome(const deploy_request& req) const {
+        if (req.kind == record_kind::rollback) return render_rollback_outcome(req, message_ctx());
         switch (req.state) {
         case request_state::live: return render_live(req);
         case request_state::outcome_unknown: return render_unknown(req, req.promote.error);
@@ -971,6 +1045,7 @@ private:
         case request_state::scheduled:
         case request_state::promoting:
         case request_state::cancelled: break;
+        case request_state::rolled_back: return render_live(req);   // announced live before it was rolled back
         }
         return render_failed(req, req.promote.error);
     }
@@ -1028,6 +1103,10 @@ private:
     }
 
     std::string already_open_text(const deploy_request& active) const {
+        if (active.kind == record_kind::rollback)
+            return fmt::format("Rollback #{} by <@{}> is in progress; wait for it to finish (its message in <#{}> "
+                               "says when), then `/deploy prod`.",
+                               active.id, active.requester, channel_of(active));
         if (active.message_ts.empty())
             return fmt::format("Production deploy #{} by <@{}> is already open ({}); its checklist message could not "
                                "be posted yet and I keep trying. Finish or `/deploy cancel` it first.",
@@ -1229,6 +1308,11 @@ private:
         co_await reply_ephemeral(ctx_, cmd, std::move(m));
     }
 
+    static std::string watch_suffix(const deploy_request& r) {
+        if (r.watch.phase == watch_phase::none) return std::string();
+        return " — watch: " + render_watch_phase(r.watch);
+    }
+
     // Not a coroutine on purpose: string temporaries in ?: are miscompiled in
     // gcc 12 coroutines.
     std::string render_history(const std::vector<deploy_request>& list) const {
@@ -1237,15 +1321,26 @@ private:
             const char* icon = r.state == request_state::live                ? ":white_check_mark:"
                                : r.state == request_state::failed          ? ":x:"
                                : r.state == request_state::outcome_unknown ? ":grey_question:"
+                               : r.state == request_state::rolled_back     ? ":rewind:"
                                                                            : ":heavy_minus_sign:";
             const auto took = r.promote.finished_at && r.promote.clicked_at
                                   ? ", promote took " + render_age(*r.promote.finished_at - *r.promote.clicked_at)
                                   : std::string();
-            text += fmt::format("{} #{} {} — `{}` {} — requested by <@{}>{}{}, {}{}\n", icon, r.id, to_string(r.state),
+            if (r.kind == record_kind::rollback) {
+                text += fmt::format("{} #{} rollback {} — back to `{}` {} — by <@{}>: {}, {}{}{}\n", icon, r.id,
+                                    to_string(r.state), short_sha(r.candidate.commit_sha),
+                                    blocks::escape(blocks::truncate(r.candidate.commit_message, 60)), r.requester,
+                                    blocks::escape(blocks::truncate(r.rollback.reason, 80)),
+                                    describe_local(ctx_.cfg.schedule, r.updated_at), took, watch_suffix(r));
+                continue;
+            }
+            text += fmt::format("{} #{} {} — `{}` {} — requested by <@{}>{}{}, {}{}{}{}\n", icon, r.id, to_string(r.state),
                                 short_sha(r.candidate.commit_sha), blocks::escape(blocks::truncate(r.candidate.commit_message, 60)),
                                 r.requester, r.sign_off ? ", signed off by <@" + r.sign_off->user + ">" : "",
                                 r.promote.clicked_by.empty() ? "" : ", deployed by <@" + r.promote.clicked_by + ">",
-                                describe_local(ctx_.cfg.schedule, r.updated_at), took);
+                                describe_local(ctx_.cfg.schedule, r.updated_at), took,
+                                r.rolled_back_by ? fmt::format(" — rolled back by #{}", r.rolled_back_by) : std::string(),
+                                watch_suffix(r));
         }
         return text;
     }
@@ -1381,6 +1476,7 @@ std::unique_ptr<deploy_service> make_deploy_service(bot_context& ctx) {
         std::shared_ptr<deploy_service_impl> impl;
         void start() override { impl->start(); }
         void stop() override { impl->stop(); }
+        deploy_records& records_port() override { return *impl; }
     };
     auto h = std::make_unique<holder>();
     h->impl = std::make_shared<deploy_service_impl>(ctx);

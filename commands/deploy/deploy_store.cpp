@@ -64,19 +64,10 @@ std::vector<deploy_request> query_bodies(sqlite3* db, const char* sql, std::int6
 deploy_store::deploy_store(store& db) : db_(db) {}
 
 result<void> deploy_store::ensure_schema() {
-    constexpr const char* sql = R"sql(
-CREATE TABLE IF NOT EXISTS deploy_requests (
-    id          INTEGER PRIMARY KEY,
-    state       TEXT NOT NULL,
-    requester   TEXT NOT NULL DEFAULT '',
-    created_at  INTEGER NOT NULL,
-    updated_at  INTEGER NOT NULL,
-    message_ts  TEXT NOT NULL DEFAULT '',
-    body        TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS deploy_requests_state ON deploy_requests(state);
-)sql";
-    if (!exec(db_.handle(), sql)) return storage_error();
+    // The table is created by the store's migrations (bot/store/store.cpp); this
+    // only checks that the file has it.
+    stmt st(db_.handle(), "SELECT kind FROM deploy_requests LIMIT 0");
+    if (!st.ok()) return storage_error();
     return {};
 }
 
@@ -102,11 +93,11 @@ result<void> deploy_store::save(const deploy_request& req, const std::optional<a
     }
     {
         stmt st(db, R"sql(
-INSERT INTO deploy_requests (id, state, requester, created_at, updated_at, message_ts, body)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO deploy_requests (id, state, requester, created_at, updated_at, message_ts, body, kind)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET state = excluded.state, requester = excluded.requester,
     created_at = excluded.created_at, updated_at = excluded.updated_at,
-    message_ts = excluded.message_ts, body = excluded.body
+    message_ts = excluded.message_ts, body = excluded.body, kind = excluded.kind
 )sql");
         st.bind(1, req.id)
             .bind(2, to_string(req.state))
@@ -114,7 +105,8 @@ ON CONFLICT(id) DO UPDATE SET state = excluded.state, requester = excluded.reque
             .bind(4, to_ms(req.created_at))
             .bind(5, to_ms(req.updated_at))
             .bind(6, req.message_ts)
-            .bind(7, serialize_request(req));
+            .bind(7, serialize_request(req))
+            .bind(8, to_string(req.kind));
         ok = st.step() == SQLITE_DONE;
     }
     // append_audit is a plain INSERT, so it joins this transaction.
@@ -168,9 +160,28 @@ std::optional<deploy_request> deploy_store::active() const {
 
 std::vector<deploy_request> deploy_store::history(std::size_t n) const {
     return query_bodies(db_.handle(),
-                        "SELECT body FROM deploy_requests WHERE state IN ('live', 'failed', 'cancelled', 'unknown') "
+                        "SELECT body FROM deploy_requests WHERE state IN ('live', 'failed', 'cancelled', 'unknown', 'rolled_back') "
                         "ORDER BY updated_at DESC, id DESC LIMIT ?",
                         static_cast<std::int64_t>(n), true);
+}
+
+std::vector<deploy_request> deploy_store::post_live_pending() const {
+    return query_bodies(db_.handle(),
+                        "SELECT body FROM deploy_requests WHERE state IN ('live', 'rolled_back') AND ("
+                        "json_extract(body, '$.watch.phase') = 'watching' OR "
+                        "json_extract(body, '$.watch.summary_owed') = 1 OR json_extract(body, '$.watch.alert_owed') = 1 OR "
+                        "json_extract(body, '$.watch.progress_posted') < json_array_length(body, '$.watch.checks') OR "
+                        "json_extract(body, '$.rollback.postmortem_owed') = 1) ORDER BY id LIMIT ?",
+                        100, true);
+}
+
+std::optional<deploy_request> deploy_store::last_live() const {
+    auto v = query_bodies(db_.handle(),
+                          "SELECT body FROM deploy_requests WHERE state = 'live' ORDER BY "
+                          "json_extract(body, '$.promote.finished_at') DESC, id DESC LIMIT 1",
+                          0, false);
+    if (v.empty()) return std::nullopt;
+    return std::move(v.front());
 }
 
 }  // namespace deploybot

@@ -22,7 +22,7 @@ public:
     // Does not touch the database; call ensure_schema() once after opening.
     explicit deploy_store(store& db);
 
-    // CREATE TABLE IF NOT EXISTS deploy_requests …; idempotent.
+    // Checks that the store's migrations created deploy_requests; idempotent.
     result<void> ensure_schema();
 
     // Id for a new request: one more than the largest stored id (ids start at 1).
@@ -43,8 +43,14 @@ public:
     // The non-terminal request (collecting, scheduled or promoting), if any;
     // the newest one should an older file hold several.
     std::optional<deploy_request> active() const;
-    // Terminal requests (live, failed, cancelled), most recently updated first.
+    // Terminal records (live, failed, cancelled, unknown, rolled back), most
+    // recently updated first.
     std::vector<deploy_request> history(std::size_t n) const;
+    // Records with post-live work: a watch in progress, an owed watch summary
+    // or post-mortem (resumed on start).
+    std::vector<deploy_request> post_live_pending() const;
+    // The record that most recently went live and still is (not rolled back).
+    std::optional<deploy_request> last_live() const;
 
 private:
     store& db_;

@@ -1,4 +1,5 @@
 #include "commands/render/deploy_message.hpp"
+#include "commands/render/post_live_message.hpp"
 
 #include <array>
 
@@ -75,6 +76,7 @@ std::string state_label(const deploy_request& r) {
         case request_state::failed: return "failed";
         case request_state::cancelled: return "cancelled";
         case request_state::outcome_unknown: return "outcome unknown";
+        case request_state::rolled_back: return "rolled back";
     }
     return "";
 }
@@ -195,7 +197,13 @@ std::string outcome_text(const deploy_request& req, const message_context& ctx) 
         case request_state::cancelled:
             return ":heavy_minus_sign: *Cancelled*" +
                    (req.cancelled_by.empty() ? std::string() : " by <@" + escape(req.cancelled_by) + ">");
-        default: break;
+        case request_state::rolled_back:
+            return ":rewind: *Rolled back* by rollback #" + std::to_string(req.rolled_back_by) + ": " +
+                   escape(ctx.production_domain) + " no longer serves `" +
+                   escape(p.target_deployment_id.empty() ? req.candidate.deployment_id : p.target_deployment_id) +
+                   "` (`" + short_sha(req.candidate.commit_sha) + "`).";
+        case request_state::collecting:
+        case request_state::scheduled: break;
     }
     return "";
 }
@@ -252,6 +260,7 @@ std::string render_fallback_text(const deploy_request& req) {
         case request_state::failed: return base + " failed: " + truncate(req.promote.error, 200);
         case request_state::cancelled: return base + " was cancelled";
         case request_state::outcome_unknown: return base + ": outcome unknown, check Vercel";
+        case request_state::rolled_back: return base + " was rolled back";
         case request_state::promoting: return base + ": promoting " + sha;
         case request_state::scheduled:
             return base + ": " + std::to_string(done_count(req)) + "/6 checks done, scheduled" +
@@ -287,6 +296,11 @@ blocks::message render_deploy_message(const deploy_request& req, const release_n
     b.push_back(blocks::context({meta}, "meta"));
 
     if (!open_for_input) b.push_back(blocks::section(outcome_text(req, ctx), "outcome"));
+    if (auto w = render_watch_section(req, ctx); !w.empty()) b.push_back(blocks::section(truncate(w, 2900), "watch"));
+    if (req.production_pinned && open_for_input)
+        b.push_back(blocks::context({":pushpin: Production is pinned by a rollback: Vercel does not assign new production "
+                                     "builds automatically. Deploying this promotes it and unpins production."},
+                                    "pinned"));
 
     const auto& c = req.candidate;
     std::string cand = "*Candidate:* " + link(c.url, c.deployment_id.empty() ? "unknown" : c.deployment_id) + " · `" +

@@ -41,6 +41,9 @@ struct machine {
 
     // Refusal text for user clicks on a request that can no longer change.
     std::optional<std::string> closed_reason() const {
+        if (before.kind != record_kind::production)
+            return "#" + std::to_string(before.id) + " is a " + std::string(to_string(before.kind)) +
+                   ", not a production deploy checklist; nothing to change there.";
         switch (before.state) {
             case request_state::promoting:
                 return "Production deploy #" + std::to_string(before.id) +
@@ -49,10 +52,13 @@ struct machine {
             case request_state::failed:
             case request_state::cancelled:
             case request_state::outcome_unknown:
+            case request_state::rolled_back:
                 return "Production deploy #" + std::to_string(before.id) + " is " + std::string(to_string(before.state)) +
                        "; start a new request with /deploy prod.";
-            default: return std::nullopt;
+            case request_state::collecting:
+            case request_state::scheduled: return std::nullopt;
         }
+        return std::nullopt;
     }
 
     // `why` is stored plain text (rendered escaped); `announcement` may mention people.
@@ -142,6 +148,7 @@ struct machine {
             mig.at.reset();
         }
 
+        r.production_pinned = e.production_pinned;
         auto& rb = r.item(item_key::rollback);
         const bool target_changed = e.rollback_target_id != r.rollback_target_id;
         r.rollback_target_id = e.rollback_target_id;
@@ -161,7 +168,7 @@ struct machine {
         }
 
         // The periodic refresh usually finds nothing new: no write, no audit row, no chat.update.
-        if (out.effects.empty() && serialize_request(r) == serialize_request(before)) return ignore();
+        if (out.effects.empty() && r == before) return ignore();
         out.effects.push_back(update_message{});
         return accept("checklist evaluated: " + std::to_string(done_count(r)) + "/6 done");
     }
@@ -340,6 +347,18 @@ struct machine {
             r.promote.outcome = "live";
             out.effects.push_back(update_message{});
             out.effects.push_back(announce_live{r.promote.target_deployment_id, r.candidate.commit_sha});
+            if (e.watch_duration_s > 0 && e.watch_interval_s > 0) {
+                r.watch = watch_info{};
+                r.watch.phase = watch_phase::watching;
+                r.watch.live_at = now;
+                r.watch.duration_s = e.watch_duration_s;
+                r.watch.interval_s = e.watch_interval_s;
+                out.effects.push_back(start_watch{});
+            }
+            if (r.kind == record_kind::rollback) {
+                r.rollback.postmortem_owed = true;
+                out.effects.push_back(open_postmortem{});
+            }
             return accept("live: " + r.promote.target_deployment_id);
         }
         if (e.unknown) {
@@ -364,6 +383,136 @@ struct machine {
         r.announcement_owed = false;
         r.announcement_ts = e.ts;
         return accept("outcome announced " + e.ts);
+    }
+
+    // ---- the post-live phase ----
+
+    bool watching() const { return before.watch.phase == watch_phase::watching; }
+
+    transition_result on(const watch_baseline& e) {
+        if (!watching()) return ignore();
+        auto& w = req().watch;
+        if (e.hour_before >= 0) w.baseline_hour = e.hour_before;
+        if (e.last_week >= 0) w.last_week_hour = e.last_week;
+        if (w == before.watch) return ignore();
+        return accept("watch baseline: " + std::to_string(w.baseline_hour) + " errors in the hour before, " +
+                      std::to_string(w.last_week_hour) + " a week earlier");
+    }
+
+    transition_result on(const watch_marker_recorded&) {
+        if (before.watch.marker_recorded || before.watch.phase == watch_phase::none) return ignore();
+        req().watch.marker_recorded = true;
+        return accept("sentry deploy marker recorded");
+    }
+
+    transition_result on(const watch_checked& e) {
+        // Checks arrive in order, once each: a late or repeated one changes nothing.
+        if (!watching() || e.index != static_cast<int>(before.watch.checks.size()) + 1) return ignore();
+        auto& w = req().watch;
+        watch_check c{e.index, e.observed, e.observed ? e.events : 0, false, e.note};
+        if (e.observed) c.regression = is_regression(e.events, baseline_per_interval(before.watch), e.policy);
+        for (const auto& issue : e.new_issues) {
+            const bool known = std::any_of(w.new_issues.begin(), w.new_issues.end(),
+                                           [&](const new_issue_ref& n) { return n.short_id == issue.short_id; });
+            if (!known && w.new_issues.size() < max_tracked_new_issues) w.new_issues.push_back(issue);
+        }
+        w.checks.push_back(c);
+        out.effects.push_back(watch_progress{e.index});
+        if (should_alert(before.watch, c)) {
+            ++w.alerts;
+            w.alert_open = true;
+            w.alert_events = c.events;
+            w.alert_index = e.index;
+            w.alert_owed = true;
+            w.alert_ts.clear();
+            w.acked_by.clear();
+            out.effects.push_back(watch_alert{e.index});
+        }
+        if (e.index >= w.intervals()) {
+            w.phase = final_phase(w);
+            w.summary_owed = true;
+            out.effects.push_back(watch_summary{});
+        }
+        out.effects.push_back(update_message{});
+        std::string what = "watch check " + std::to_string(e.index) + "/" + std::to_string(w.intervals()) + ": ";
+        what += e.observed ? std::to_string(e.events) + " errors" + (c.regression ? " (regression)" : "")
+                           : "no data (" + e.note + ")";
+        if (is_finished(w.phase)) what += "; watch " + std::string(to_string(w.phase));
+        return accept(what);
+    }
+
+    transition_result on(const watch_acknowledged& e) {
+        if (!before.watch.alert_open)
+            return refuse(e.user, "There is no open alert on " + record_name(before) + " to acknowledge.");
+        auto& w = req().watch;
+        w.alert_open = false;
+        w.acked_by = e.user;
+        out.effects.push_back(update_message{});
+        return accept("alert acknowledged by " + e.user + " (keep watching)");
+    }
+
+    transition_result on(const watch_progress_posted& e) {
+        if (e.index <= before.watch.progress_posted || e.index > static_cast<int>(before.watch.checks.size()))
+            return ignore();
+        req().watch.progress_posted = e.index;
+        return accept("watch line " + std::to_string(e.index) + " in the thread");
+    }
+
+    transition_result on(const watch_alert_posted& e) {
+        if (!before.watch.alert_owed) return ignore();
+        req().watch.alert_owed = false;
+        req().watch.alert_ts = e.ts;
+        return accept("watch alert " + std::to_string(before.watch.alert_index) + " posted " + e.ts);
+    }
+
+    transition_result on(const watch_summary_posted& e) {
+        if (!before.watch.summary_owed) return ignore();
+        req().watch.summary_owed = false;
+        req().watch.summary_ts = e.ts;
+        return accept("watch summary posted " + e.ts);
+    }
+
+    transition_result on(const replaced_by& e) {
+        if (before.state != request_state::live) return ignore();
+        auto& r = req();
+        std::string what;
+        if (e.rollback) {
+            r.state = request_state::rolled_back;
+            r.rolled_back_by = e.record;
+            what = "rolled back by rollback #" + std::to_string(e.record);
+        } else if (watching()) {
+            what = "superseded by #" + std::to_string(e.record);
+        } else {
+            return ignore();
+        }
+        if (watching()) {
+            r.watch.phase = watch_phase::ended;
+            r.watch.ended_reason = what;
+            r.watch.alert_open = false;
+            r.watch.summary_owed = true;
+            out.effects.push_back(watch_summary{});
+        }
+        out.effects.push_back(update_message{});
+        return accept(what);
+    }
+
+    transition_result on(const postmortem_opened& e) {
+        if (!before.rollback.postmortem_owed) return ignore();
+        auto& p = req().rollback;
+        p.postmortem_owed = false;
+        p.postmortem_url = e.url;
+        p.postmortem_error.clear();
+        return accept("post-mortem issue opened: " + e.url);
+    }
+
+    transition_result on(const postmortem_failed& e) {
+        if (!before.rollback.postmortem_owed) return ignore();
+        auto& p = req().rollback;
+        p.postmortem_error = e.error;
+        if (e.give_up) p.postmortem_owed = false;
+        if (p == before.rollback) return ignore();
+        return accept(std::string(e.give_up ? "post-mortem issue not confirmed: " : "post-mortem issue failed: ") +
+                      e.error);
     }
 
     transition_result on(const cancel_request& e) {
@@ -413,18 +562,55 @@ deploy_request make_deploy_request(std::int64_t id, std::string requester, std::
     return r;
 }
 
+deploy_request make_rollback_record(std::int64_t id, std::string by, std::string channel, candidate_info target,
+                                    production_info from, rollback_info info, time_point now) {
+    deploy_request r;
+    r.id = id;
+    r.kind = record_kind::rollback;
+    r.state = request_state::promoting;
+    r.requester = by;
+    r.channel = std::move(channel);
+    r.created_at = r.updated_at = now;
+    r.candidate = std::move(target);
+    r.production = std::move(from);
+    for (auto k : all_items) r.items.push_back(checklist_item{k});
+    r.rollback = std::move(info);
+    r.promote_attempts = 1;
+    r.promote.attempt_id = std::to_string(id) + "-1";
+    r.promote.clicked_by = std::move(by);
+    r.promote.clicked_at = now;
+    r.promote.target_deployment_id = r.candidate.deployment_id;
+    return r;
+}
+
 transition_result apply(const deploy_request& req, const deploy_event& ev, time_point now) {
     return std::visit([&](const auto& e) { return machine{req, now}.on(e); }, ev);
 }
 
 std::vector<effect> resume_effects(const deploy_request& r) {
     std::vector<effect> out;
-    if (is_terminal(r.state)) return out;
-    if (r.state == request_state::promoting)
-        out.push_back(verify_promote{r.promote.attempt_id, r.candidate.deployment_id, r.promote.target_deployment_id,
-                                     r.promote.sent_baseline_ms});
-    else
-        out.push_back(update_message{});
+    switch (r.state) {
+        case request_state::promoting:
+            if (r.kind == record_kind::rollback)
+                out.push_back(verify_rollback{r.promote.attempt_id, r.candidate.deployment_id, r.promote.sent_baseline_ms});
+            else
+                out.push_back(verify_promote{r.promote.attempt_id, r.candidate.deployment_id,
+                                             r.promote.target_deployment_id, r.promote.sent_baseline_ms});
+            break;
+        case request_state::collecting:
+        case request_state::scheduled: out.push_back(update_message{}); break;
+        case request_state::live:
+        case request_state::failed:
+        case request_state::cancelled:
+        case request_state::outcome_unknown:
+        case request_state::rolled_back: break;
+    }
+    if (r.watch.phase == watch_phase::watching) out.push_back(start_watch{});
+    if (r.watch.progress_posted < static_cast<int>(r.watch.checks.size()))
+        out.push_back(watch_progress{static_cast<int>(r.watch.checks.size())});
+    if (r.watch.alert_owed) out.push_back(watch_alert{r.watch.alert_index});
+    if (r.watch.summary_owed) out.push_back(watch_summary{});
+    if (r.rollback.postmortem_owed) out.push_back(open_postmortem{});
     return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 #include "bot/core/error.hpp"
 #include "commands/workflow/ci_verdict.hpp"
+#include "commands/workflow/watch.hpp"
 
 #include <array>
 #include <chrono>
@@ -35,10 +36,18 @@ using time_point = std::chrono::system_clock::time_point;
 // outcome_unknown: the promote was sent, and neither its answer nor Vercel's
 // state said what became of it within a bounded time (announced as such, with
 // what to check). Terminal, like live/failed/cancelled.
-enum class request_state { collecting, scheduled, promoting, live, failed, cancelled, outcome_unknown };
+// rolled_back: was live, and a rollback record replaced it in production.
+enum class request_state { collecting, scheduled, promoting, live, failed, cancelled, outcome_unknown, rolled_back };
 std::string_view to_string(request_state s);
 std::optional<request_state> parse_request_state(std::string_view s);
 bool is_terminal(request_state s);
+
+// What a record is. A production deploy goes through the checklist; a
+// rollback (Vercel instant rollback to an earlier production deployment) is
+// created in `promoting` and shares the promote, outcome and watch phases.
+enum class record_kind { production, rollback, hotfix };
+std::string_view to_string(record_kind k);
+record_kind parse_record_kind(std::string_view s);
 
 // reference/vercel.md §2.
 enum class staging_model {
@@ -70,6 +79,8 @@ struct checklist_item {
     std::string evidence_url;
     std::string by_user;           // Slack user id of the person who completed it, "" = the bot
     std::optional<time_point> at;
+
+    bool operator==(const checklist_item&) const = default;
 };
 
 // The deployment serving vercel.staging_domain, pinned when evaluated.
@@ -81,11 +92,15 @@ struct candidate_info {
     time_point created_at{};
     staging_model model = staging_model::unknown;
     bool ready = false;            // readyState == READY
+
+    bool operator==(const candidate_info&) const = default;
 };
 
 struct production_info {
     std::string deployment_id;
     std::string commit_sha;
+
+    bool operator==(const production_info&) const = default;
 };
 
 struct qa_sign_off {
@@ -93,6 +108,8 @@ struct qa_sign_off {
     time_point at{};
     std::string deployment_id;
     std::string commit_sha;
+
+    bool operator==(const qa_sign_off&) const = default;
 };
 
 enum class flags_choice { none, configured, not_needed };
@@ -102,6 +119,8 @@ struct schedule_override {
     std::string admin;
     std::string reason;
     time_point at{};
+
+    bool operator==(const schedule_override&) const = default;
 };
 
 struct promote_info {
@@ -117,10 +136,29 @@ struct promote_info {
     // before sending it; -1 = the POST was never sent. Ours is the newer job.
     std::int64_t sent_baseline_ms = -1;
     std::string outcome_note;            // e.g. "Vercel rate limited the promote; retried after 2 s"
+
+    bool operator==(const promote_info&) const = default;
+};
+
+// A rollback record's own facts (kind == rollback). Its candidate is the
+// target, its production what it replaces.
+struct rollback_info {
+    std::int64_t rolls_back = 0;         // the live record it replaces (0 = none of ours)
+    std::string reason;
+    std::string alert;                   // "" = by command; else the alert it answered
+    bool crosses_migrations = false;
+    std::vector<std::string> migration_files;
+    std::string from_message;            // commit message of what it replaces
+    bool postmortem_owed = false;        // a GitHub issue is owed
+    std::string postmortem_url;
+    std::string postmortem_error;        // last failure, shown in the thread
+
+    bool operator==(const rollback_info&) const = default;
 };
 
 struct deploy_request {
     std::int64_t id = 0;
+    record_kind kind = record_kind::production;
     std::int64_t revision = 0;           // +1 per accepted transition
     request_state state = request_state::collecting;
     std::string requester;
@@ -139,6 +177,7 @@ struct deploy_request {
     std::string next_window;             // "Thu 3 Dec 10:00 WIB" when scheduled
     ci_state last_ci = ci_state::unknown;
     std::string rollback_target_id;      // production deployment we would roll back to
+    bool production_pinned = false;      // Vercel's last production change was a rollback (auto-assign off)
     promote_info promote;
     int promote_attempts = 0;
     std::string cancelled_by;
@@ -147,10 +186,20 @@ struct deploy_request {
     // re-sent after a restart, but looked up first so it is never posted twice).
     bool announcement_owed = false;
     std::string announcement_ts;
+    watch_info watch;                    // the post-live phase
+    rollback_info rollback;              // kind == rollback
+    std::int64_t rolled_back_by = 0;     // state rolled_back: the rollback record
 
     const checklist_item& item(item_key k) const;
     checklist_item& item(item_key k);
+
+    bool operator==(const deploy_request&) const = default;
 };
+
+// A rollback record, created in `promoting`: production goes back to `target`.
+// The I/O layer saves it and starts the rollback (the attempt id is "<id>-1").
+deploy_request make_rollback_record(std::int64_t id, std::string by, std::string channel, candidate_info target,
+                                    production_info from, rollback_info info, time_point now);
 
 // A new request. window_open decides collecting vs scheduled.
 deploy_request make_deploy_request(std::int64_t id, std::string requester, std::string channel,
@@ -168,6 +217,7 @@ struct checklist_evaluated {
     bool rollback_eligible = false;
     std::string rollback_target_id;      // production deployment we would roll back to
     std::string rollback_detail;         // why (not) eligible, for the evidence text
+    bool production_pinned = false;      // lastAliasRequest is a rollback to what production serves
 };
 struct message_posted { std::string channel, ts; };
 struct qa_sign_off_clicked { std::string user; };
@@ -187,14 +237,40 @@ struct promote_finished {
     std::string target_deployment_id;
     std::string error;
     bool unknown = false;                // neither success nor failure could be established
+    // The watch that starts when it is live (monitoring.*; 0 = no watch).
+    std::int64_t watch_duration_s = 0;
+    std::int64_t watch_interval_s = 0;
 };
 struct cancel_request { std::string user; bool is_admin = false; };
 struct announcement_posted { std::string ts; };
+// ---- the watch (post-live) ----
+struct watch_baseline { std::int64_t hour_before = -1; std::int64_t last_week = -1; };
+struct watch_marker_recorded {};
+struct watch_checked {
+    int index = 0;
+    bool observed = false;
+    std::int64_t events = 0;
+    std::string note;
+    std::vector<new_issue_ref> new_issues;   // first seen since T
+    watch_policy policy;
+};
+struct watch_acknowledged { std::string user; };
+struct watch_alert_posted { std::string ts; };
+struct watch_progress_posted { int index = 0; };
+struct watch_summary_posted { std::string ts; };
+// Production moved on under this record: a rollback replaced it (state
+// rolled_back), or a newer deploy went live (the watch ends).
+struct replaced_by { std::int64_t record = 0; bool rollback = false; };
+struct postmortem_opened { std::string url; };
+struct postmortem_failed { std::string error; bool give_up = false; };
 
 using deploy_event =
     std::variant<checklist_evaluated, message_posted, qa_sign_off_clicked, confirm_migrations, flags_chosen,
                  confirm_rollback_plan, override_schedule, window_opened, window_closed, deploy_clicked,
-                 promote_started, promote_sending, promote_finished, cancel_request, announcement_posted>;
+                 promote_started, promote_sending, promote_finished, cancel_request, announcement_posted,
+                 watch_baseline, watch_marker_recorded, watch_checked, watch_acknowledged, watch_alert_posted, watch_progress_posted,
+                 watch_summary_posted,
+                 replaced_by, postmortem_opened, postmortem_failed>;
 std::string_view event_name(const deploy_event& e);   // "checklist_evaluated", "qa_sign_off", …
 
 // ---- effects (values; the I/O layer executes them after persisting) ----
@@ -221,10 +297,19 @@ struct announce_override { std::string admin; std::string reason; };
 struct announce_cancelled { std::string by; };
 struct announce_sign_off_void { std::string text; };                   // in the message thread
 struct candidate_changed { std::string old_deployment_id; std::string new_deployment_id; };   // recompute "what ships"
+// The post-live phase (executed by the watch module).
+struct start_watch {};                                                 // marker, baseline, first check
+struct watch_progress { int index = 0; };                              // thread lines owed up to index
+struct watch_alert { int index = 0; };                                 // the channel alert with buttons
+struct watch_summary {};                                               // the final summary (owed until posted)
+struct open_postmortem {};                                             // the GitHub issue (owed until opened)
+// A rollback record found in `promoting` after a restart: read Vercel first.
+struct verify_rollback { std::string attempt_id; std::string target_deployment_id; std::int64_t sent_baseline_ms = -1; };
 
 using effect = std::variant<post_refusal, update_message, start_promote, verify_promote, announce_live,
                             announce_failed, announce_unknown, mention_requester_window_open, announce_override,
-                            announce_cancelled, announce_sign_off_void, candidate_changed>;
+                            announce_cancelled, announce_sign_off_void, candidate_changed, start_watch,
+                            watch_progress, watch_alert, watch_summary, open_postmortem, verify_rollback>;
 std::string_view effect_name(const effect& e);
 
 struct refusal {
@@ -250,8 +335,12 @@ int done_count(const deploy_request& req);   // items done or not_applicable
 bool is_settled(item_state s);               // done or not_applicable
 std::string describe_candidate(const candidate_info& c);   // "dpl_… (9b0d5e1)"
 
-// Effects still owed after a restart (see the contract above).
+// Effects still owed after a restart (see the contract above), the post-live
+// phase included (a watch in progress, an owed summary or post-mortem).
 std::vector<effect> resume_effects(const deploy_request& req);
+
+// "production deploy #4", "rollback #5"
+std::string record_name(const deploy_request& req);
 
 // JSON blob for the store. Parsing is tolerant: unknown keys are ignored,
 // missing ones take defaults; only a non-object / non-JSON text is an error.

@@ -87,6 +87,93 @@ candidate_info candidate_from_json(const json::object& o) {
     return c;
 }
 
+json::object watch_to_json(const watch_info& w) {
+    json::array checks;
+    for (const auto& c : w.checks)
+        checks.push_back(json::object{{"index", c.index}, {"observed", c.observed}, {"events", c.events},
+                                      {"regression", c.regression}, {"note", c.note}});
+    json::array issues;
+    for (const auto& i : w.new_issues)
+        issues.push_back(json::object{{"short_id", i.short_id}, {"title", i.title}, {"url", i.url}, {"count", i.count}});
+    return {{"phase", to_string(w.phase)},         {"live_at", to_ms(w.live_at)},
+            {"duration_s", w.duration_s},          {"interval_s", w.interval_s},
+            {"baseline_hour", w.baseline_hour},    {"last_week_hour", w.last_week_hour},
+            {"marker_recorded", w.marker_recorded}, {"checks", std::move(checks)},
+            {"alerts", w.alerts},                  {"alert_open", w.alert_open},
+            {"alert_events", w.alert_events},      {"acked_by", w.acked_by},
+            {"alert_index", w.alert_index},        {"alert_owed", w.alert_owed},
+            {"alert_ts", w.alert_ts},              {"progress_posted", w.progress_posted},
+            {"new_issues", std::move(issues)},     {"summary_owed", w.summary_owed},
+            {"summary_ts", w.summary_ts},          {"ended_reason", w.ended_reason}};
+}
+
+watch_info watch_from_json(const json::object& o) {
+    watch_info w;
+    w.phase = parse_watch_phase(get_str(o, "phase"));
+    w.live_at = from_ms(get_int(o, "live_at"));
+    w.duration_s = get_int(o, "duration_s");
+    w.interval_s = get_int(o, "interval_s");
+    w.baseline_hour = get_int(o, "baseline_hour", -1);
+    w.last_week_hour = get_int(o, "last_week_hour", -1);
+    w.marker_recorded = get_bool(o, "marker_recorded");
+    if (const auto* a = o.if_contains("checks"); a && a->is_array())
+        for (const auto& v : a->get_array()) {
+            if (!v.is_object() || w.checks.size() >= 10000) continue;
+            const auto& c = v.get_object();
+            w.checks.push_back(watch_check{static_cast<int>(get_int(c, "index")), get_bool(c, "observed"),
+                                           get_int(c, "events"), get_bool(c, "regression"), get_str(c, "note")});
+        }
+    w.alerts = static_cast<int>(get_int(o, "alerts"));
+    w.alert_open = get_bool(o, "alert_open");
+    w.alert_events = get_int(o, "alert_events", -1);
+    w.acked_by = get_str(o, "acked_by");
+    w.alert_index = static_cast<int>(get_int(o, "alert_index"));
+    w.alert_owed = get_bool(o, "alert_owed");
+    w.alert_ts = get_str(o, "alert_ts");
+    w.progress_posted = static_cast<int>(get_int(o, "progress_posted"));
+    if (const auto* a = o.if_contains("new_issues"); a && a->is_array())
+        for (const auto& v : a->get_array()) {
+            if (!v.is_object() || w.new_issues.size() >= max_tracked_new_issues) continue;
+            const auto& i = v.get_object();
+            w.new_issues.push_back(
+                new_issue_ref{get_str(i, "short_id"), get_str(i, "title"), get_str(i, "url"), get_int(i, "count")});
+        }
+    w.summary_owed = get_bool(o, "summary_owed");
+    w.summary_ts = get_str(o, "summary_ts");
+    w.ended_reason = get_str(o, "ended_reason");
+    return w;
+}
+
+json::object rollback_to_json(const rollback_info& b) {
+    json::array files;
+    for (const auto& f : b.migration_files) files.emplace_back(f);
+    return {{"rolls_back", b.rolls_back},
+            {"reason", b.reason},
+            {"alert", b.alert},
+            {"crosses_migrations", b.crosses_migrations},
+            {"migration_files", std::move(files)},
+            {"from_message", b.from_message},
+            {"postmortem_owed", b.postmortem_owed},
+            {"postmortem_url", b.postmortem_url},
+            {"postmortem_error", b.postmortem_error}};
+}
+
+rollback_info rollback_from_json(const json::object& o) {
+    rollback_info b;
+    b.rolls_back = get_int(o, "rolls_back");
+    b.reason = get_str(o, "reason");
+    b.alert = get_str(o, "alert");
+    b.crosses_migrations = get_bool(o, "crosses_migrations");
+    if (const auto* a = o.if_contains("migration_files"); a && a->is_array())
+        for (const auto& v : a->get_array())
+            if (v.is_string() && b.migration_files.size() < 100) b.migration_files.emplace_back(v.get_string());
+    b.from_message = get_str(o, "from_message");
+    b.postmortem_owed = get_bool(o, "postmortem_owed");
+    b.postmortem_url = get_str(o, "postmortem_url");
+    b.postmortem_error = get_str(o, "postmortem_error");
+    return b;
+}
+
 }  // namespace
 
 std::string serialize_request(const deploy_request& r) {
@@ -118,7 +205,12 @@ std::string serialize_request(const deploy_request& r) {
         {"cancelled_by", r.cancelled_by},
         {"announcement_owed", r.announcement_owed},
         {"announcement_ts", r.announcement_ts},
+        {"kind", to_string(r.kind)},
+        {"watch", watch_to_json(r.watch)},
+        {"rolled_back_by", r.rolled_back_by},
+        {"production_pinned", r.production_pinned},
     };
+    if (r.kind == record_kind::rollback) o["rollback"] = rollback_to_json(r.rollback);
     if (r.sign_off)
         o["sign_off"] = json::object{{"user", r.sign_off->user},
                                      {"at", to_ms(r.sign_off->at)},
@@ -192,6 +284,11 @@ result<deploy_request> parse_request(std::string_view text) {
     r.cancelled_by = get_str(o, "cancelled_by");
     if (const auto* v = o.if_contains("announcement_owed"); v && v->is_bool()) r.announcement_owed = v->get_bool();
     r.announcement_ts = get_str(o, "announcement_ts");
+    r.kind = parse_record_kind(get_str(o, "kind"));
+    if (const auto* w = get_obj(o, "watch")) r.watch = watch_from_json(*w);
+    if (const auto* b = get_obj(o, "rollback")) r.rollback = rollback_from_json(*b);
+    r.rolled_back_by = get_int(o, "rolled_back_by");
+    r.production_pinned = get_bool(o, "production_pinned");
     if (const auto* p = get_obj(o, "promote")) {
         r.promote.attempt_id = get_str(*p, "attempt_id");
         r.promote.clicked_by = get_str(*p, "clicked_by");

@@ -17,20 +17,55 @@ std::string_view to_string(request_state s) {
         case request_state::failed: return "failed";
         case request_state::cancelled: return "cancelled";
         case request_state::outcome_unknown: return "unknown";
+        case request_state::rolled_back: return "rolled_back";
     }
     return "collecting";
 }
 
 std::optional<request_state> parse_request_state(std::string_view s) {
     for (auto st : {request_state::collecting, request_state::scheduled, request_state::promoting, request_state::live,
-                    request_state::failed, request_state::cancelled, request_state::outcome_unknown})
+                    request_state::failed, request_state::cancelled, request_state::outcome_unknown,
+                    request_state::rolled_back})
         if (to_string(st) == s) return st;
     return std::nullopt;
 }
 
 bool is_terminal(request_state s) {
-    return s == request_state::live || s == request_state::failed || s == request_state::cancelled ||
-           s == request_state::outcome_unknown;
+    switch (s) {
+        case request_state::collecting:
+        case request_state::scheduled:
+        case request_state::promoting: return false;
+        case request_state::live:
+        case request_state::failed:
+        case request_state::cancelled:
+        case request_state::outcome_unknown:
+        case request_state::rolled_back: return true;
+    }
+    return true;
+}
+
+std::string_view to_string(record_kind k) {
+    switch (k) {
+        case record_kind::production: return "production";
+        case record_kind::rollback: return "rollback";
+        case record_kind::hotfix: return "hotfix";
+    }
+    return "production";
+}
+
+record_kind parse_record_kind(std::string_view s) {
+    if (s == "rollback") return record_kind::rollback;
+    if (s == "hotfix") return record_kind::hotfix;
+    return record_kind::production;
+}
+
+std::string record_name(const deploy_request& req) {
+    switch (req.kind) {
+        case record_kind::production: return "production deploy #" + std::to_string(req.id);
+        case record_kind::rollback: return "rollback #" + std::to_string(req.id);
+        case record_kind::hotfix: return "hotfix #" + std::to_string(req.id);
+    }
+    return "#" + std::to_string(req.id);
 }
 
 std::string_view to_string(staging_model m) {
@@ -139,6 +174,16 @@ std::string_view event_name(const deploy_event& e) {
                           [](const promote_finished&) { return "promote_finished"; },
                           [](const cancel_request&) { return "cancel"; },
                           [](const announcement_posted&) { return "announcement_posted"; },
+                          [](const watch_baseline&) { return "watch_baseline"; },
+                          [](const watch_marker_recorded&) { return "watch_marker_recorded"; },
+                          [](const watch_checked&) { return "watch_checked"; },
+                          [](const watch_acknowledged&) { return "watch_acknowledged"; },
+                          [](const watch_alert_posted&) { return "watch_alert_posted"; },
+                          [](const watch_progress_posted&) { return "watch_progress_posted"; },
+                          [](const watch_summary_posted&) { return "watch_summary_posted"; },
+                          [](const replaced_by&) { return "replaced_by"; },
+                          [](const postmortem_opened&) { return "postmortem_opened"; },
+                          [](const postmortem_failed&) { return "postmortem_failed"; },
                       },
                       e);
 }
@@ -157,6 +202,12 @@ std::string_view effect_name(const effect& e) {
                           [](const announce_cancelled&) { return "announce_cancelled"; },
                           [](const announce_sign_off_void&) { return "announce_sign_off_void"; },
                           [](const candidate_changed&) { return "candidate_changed"; },
+                          [](const start_watch&) { return "start_watch"; },
+                          [](const watch_progress&) { return "watch_progress"; },
+                          [](const watch_alert&) { return "watch_alert"; },
+                          [](const watch_summary&) { return "watch_summary"; },
+                          [](const open_postmortem&) { return "open_postmortem"; },
+                          [](const verify_rollback&) { return "verify_rollback"; },
                       },
                       e);
 }

@@ -7,6 +7,7 @@
 #include "child_process.hpp"
 #include "commands/deploy/deploy_store.hpp"
 #include "fakes/fake_github.hpp"
+#include "fakes/fake_sentry.hpp"
 #include "fakes/fake_vercel.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -82,10 +83,12 @@ struct world {
     }()};
     fake_github gh{fake_github::options{}};
     fake_vercel vc{fake_vercel::options{}};
+    fakes::fake_sentry sentry;
     fakes::fv_scenario sc;
     std::unique_ptr<bot_runner> bot;
-    // Injected wall clock; 0 = real time.
-    std::atomic<std::int64_t> clock_ms{0};
+    // Injected wall clock: real time until set_clock() stops it at a moment;
+    // time->set_speed(600) then runs an hour in six seconds.
+    std::shared_ptr<fast_time> time = std::make_shared<fast_time>();
     bool always_open = true;
     std::function<void(app_options&)> tweak;   // adjusts the options before start()
     std::string ts;                    // the checklist message
@@ -95,6 +98,7 @@ struct world {
         slack.start();
         gh.start();
         vc.start();
+        sentry.start();
     }
     ~world() {
         if (bot) bot->stop();
@@ -106,12 +110,14 @@ struct world {
             CHECK(line.find(slack.opts().bot_token) == std::string::npos);
             CHECK(line.find(gh.opts().token) == std::string::npos);
             CHECK(line.find(vc.opts().token) == std::string::npos);
+            CHECK(line.find(sentry.opts().token) == std::string::npos);
         }
         std::filesystem::remove_all(dir);
     }
 
     void set_clock(std::chrono::system_clock::time_point t) {
-        clock_ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+        time->set_speed(0);
+        time->set(t);
     }
 
     // GitHub history: sha1 ← sha2 (production) ← PR #410 (approved) ← sha3 (staging, PR #412, unreviewed).
@@ -146,6 +152,10 @@ struct world {
         o.cfg.vercel.api_url = vc.base_url();
         o.cfg.vercel.team = vc.opts().team_id;
         o.cfg.vercel.project = vc.opts().project_id;
+        o.cfg.sentry.api_url = sentry.api_url();
+        o.cfg.sentry.org = sentry.opts().org;
+        o.cfg.sentry.project = sentry.opts().project;
+        o.cfg.sentry.environment = sentry.opts().environment;
         o.cfg.vercel.poll_interval = std::chrono::milliseconds(50);
         o.cfg.vercel.promote_timeout = std::chrono::seconds(20);
         o.cfg.checklist_refresh = std::chrono::seconds(1);
@@ -157,11 +167,8 @@ struct world {
         o.tokens = test_secrets(slack);
         o.tokens.github_token = gh.opts().token;
         o.tokens.vercel_token = vc.opts().token;
-        o.clock = [this] {
-            const auto ms = clock_ms.load();
-            if (ms == 0) return std::chrono::system_clock::now();
-            return std::chrono::system_clock::time_point{std::chrono::milliseconds(ms)};
-        };
+        o.tokens.sentry_token = sentry.opts().token;
+        o.time = time;
         o.socket.backoff = {std::chrono::milliseconds(100), std::chrono::milliseconds(1000)};
         o.socket.close_timeout = std::chrono::milliseconds(1000);
         if (tweak) tweak(o);

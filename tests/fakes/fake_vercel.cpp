@@ -181,6 +181,11 @@ void fake_vercel::set_clock_skew(std::chrono::milliseconds skew) {
     skew_ms_ = skew.count();
 }
 
+void fake_vercel::fail_next_rollback(int status, std::string code, std::string message) {
+    std::lock_guard lock(mutex_);
+    rollback_error_ = scripted_error{status, std::move(code), std::move(message), false, false, 0};
+}
+
 void fake_vercel::set_rollback_v1_missing(bool missing) {
     std::lock_guard lock(mutex_);
     rollback_v1_missing_ = missing;
@@ -612,6 +617,8 @@ fake_response fake_vercel::route(const recorded_request& req) {
         if (post && seg.size() == 5 && (ver == "v1" || ver == "v9") && seg[3] == "rollback") {
             ++rollback_calls_;
             if (ver == "v1" && rollback_v1_missing_) return error_response(404, "not_found", "Not found");
+            if (auto e = std::exchange(rollback_error_, std::nullopt))
+                return error_response(e->status, e->code, e->message, e->use_err);
             auto* d = find(seg[4]);
             if (!d) return error_response(404, "not_found", "Deployment not found");
             if (d->target != "production" || d->ready_state != "READY")

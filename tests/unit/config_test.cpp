@@ -520,3 +520,29 @@ TEST_CASE("config: check_storage_path looks at the directory and an existing fil
     cfg.storage.path = "relative.sqlite3";   // the working directory
     CHECK(check_storage_path(cfg).empty());
 }
+
+TEST_CASE("config: the watch and post-mortem keys — defaults, values, and a readable error for each bad one") {
+    {
+        const auto r = parse_config(minimal);
+        CHECK(r.cfg.monitoring.min_events == 10);
+        CHECK(r.cfg.monitoring.ratio == doctest::Approx(3.0));
+        CHECK(r.cfg.monitoring.mention.empty());
+        CHECK(r.cfg.monitoring.settle == std::chrono::seconds(90));
+        CHECK(r.cfg.github.postmortem_labels == std::vector<std::string>{"post-mortem"});
+    }
+    auto ok = parse_config(with("monitoring", R"({"min_events": 25, "ratio": 2.5, "mention": "@here", "settle_s": 0})"));
+    CHECK(lines(ok.problems).empty());
+    CHECK(ok.cfg.monitoring.min_events == 25);
+    CHECK(ok.cfg.monitoring.ratio == doctest::Approx(2.5));
+    CHECK(ok.cfg.monitoring.mention == "here");
+    CHECK(ok.cfg.monitoring.settle == std::chrono::seconds(0));
+    auto labels = parse_config(with("github", R"({"repo": "clario/app", "postmortem_labels": ["incident", "post-mortem"]})"));
+    CHECK(labels.cfg.github.postmortem_labels == std::vector<std::string>{"incident", "post-mortem"});
+    CHECK(parse_config(with("monitoring", R"({"mention": "S0ONCALL1"})")).cfg.monitoring.mention == "S0ONCALL1");
+    CHECK(parse_config(with("monitoring", R"({"mention": null})")).cfg.monitoring.mention.empty());
+    auto bad = parse_config(with("monitoring", R"({"min_events": 0, "ratio": 0.5, "mention": "everyone"})"));
+    CHECK(has_problem(bad, "monitoring.min_events"));
+    CHECK(has_problem(bad, "monitoring.ratio"));
+    CHECK(has_problem(bad, "monitoring.mention"));
+    CHECK(has_problem(parse_config(with("monitoring", R"({"ratio": "3"})")), "monitoring.ratio"));
+}

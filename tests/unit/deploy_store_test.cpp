@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <boost/json/parse.hpp>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <random>
@@ -157,4 +158,39 @@ TEST_CASE("deploy_store: a save built on a stale read is refused (no lost update
     REQUIRE(ds.save_transition(*now, b2, "U_REQ", t0).has_value());
     CHECK(ds.load(1)->state == request_state::cancelled);
     CHECK(ds.load(1)->message_ts == "1700000000.000200");
+}
+
+TEST_CASE("deploy_store: a file from before migration 2 keeps its requests and gains the kind column") {
+    temp_db tmp;
+    {
+        // What an older deploybot left: schema version 1 plus the table its deploy module created.
+        sqlite3* raw = nullptr;
+        REQUIRE(sqlite3_open(tmp.path.string().c_str(), &raw) == SQLITE_OK);
+        auto old = make(7, t0);
+        const std::string body = serialize_request(old);
+        const std::string sql =
+            "CREATE TABLE audit_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL, user_id TEXT NOT NULL "
+            "DEFAULT '', kind TEXT NOT NULL, what TEXT NOT NULL, channel_id TEXT NOT NULL DEFAULT '', detail TEXT NOT "
+            "NULL DEFAULT '');"
+            "CREATE TABLE handled_envelopes (envelope_id TEXT PRIMARY KEY, seen_ms INTEGER NOT NULL);"
+            "CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE deploy_requests (id INTEGER PRIMARY KEY, state TEXT NOT NULL, requester TEXT NOT NULL DEFAULT '',"
+            " created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, message_ts TEXT NOT NULL DEFAULT '', body TEXT NOT NULL);"
+            "INSERT INTO deploy_requests VALUES (7, 'collecting', 'U_REQ', 0, 0, '', '" + body + "');"
+            "PRAGMA user_version = 1;";
+        REQUIRE(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(raw);
+    }
+    auto opened = store::open(tmp.path.string());
+    REQUIRE(opened.has_value());
+    CHECK((*opened)->schema_version() == store::latest_schema_version());
+    deploy_store ds(**opened);
+    REQUIRE(ds.ensure_schema().has_value());
+    auto r = ds.load(7);
+    REQUIRE(r);
+    CHECK(r->kind == record_kind::production);
+    CHECK(ds.active()->id == 7);
+    // The durable timers table exists too.
+    CHECK((*opened)->put_timer("watch:7", t0).has_value());
+    CHECK((*opened)->next_timer()->key == "watch:7");
 }
