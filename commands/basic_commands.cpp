@@ -30,7 +30,9 @@ constexpr std::array help_lines{
     help_line{subcommand::status, "/deploy status", "production, staging, the active request, lock and next window"},
     help_line{subcommand::history, "/deploy history [n]", "the last n production deploys"},
     help_line{subcommand::cancel, "/deploy cancel", "cancel the active request (requester or admin)"},
-    help_line{subcommand::rollback, "/deploy rollback [reason]", "roll production back to the previous deploy"},
+    help_line{subcommand::rollback, "/deploy rollback [reason]",
+              "show what production goes back to, then roll back with one click (Vercel instant rollback; opens a "
+              "post-mortem issue)"},
     help_line{subcommand::hotfix, "/deploy hotfix <branch|PR> <reason>", "emergency lane straight to production"},
     help_line{subcommand::lock, "/deploy lock <reason>", "freeze production deploys (admins)"},
     help_line{subcommand::unlock, "/deploy unlock", "lift the freeze (admins)"},
@@ -54,6 +56,10 @@ blocks::message render_help(const router& routes, const command_request& req) {
     m.blocks.push_back(blocks::section(lines, "help.commands"));
     m.blocks.push_back(blocks::context({"Aliases: `/rollback` = `/deploy rollback`, `/hotfix` = `/deploy hotfix`"},
                                        "help.aliases"));
+    m.blocks.push_back(blocks::context({"After every go-live I watch Sentry for an hour: progress in the deploy's "
+                                        "thread, an alert with *Roll back* / *Looks fine* on an error spike, and a "
+                                        "verdict (stable, regressed, partly observed) at the end."},
+                                       "help.watch"));
     return m;
 }
 

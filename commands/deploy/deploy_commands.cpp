@@ -1256,16 +1256,44 @@ private:
     struct status_reads {
         api_result<vercel_alias> prod_alias, staging_alias;
         api_result<vercel_deployment> prod_dep, staging_dep;
+        api_result<vercel_project> project;
     };
 
     asio::awaitable<status_reads> read_status() {
         auto self = shared_from_this();   // may finish after /deploy status gave up on it
         const auto& vc = ctx_.cfg.vercel;
-        auto round4 = co_await (vercel_.get_alias(vc.production_domain) && vercel_.get_alias(vc.staging_domain));
+        auto round4 = co_await (vercel_.get_alias(vc.production_domain) && vercel_.get_alias(vc.staging_domain) &&
+                                vercel_.get_project());
         auto round5 = co_await (get_deployment_or_empty(deployment_of(std::get<0>(round4))) &&
                                 get_deployment_or_empty(deployment_of(std::get<1>(round4))));
         co_return status_reads{std::move(std::get<0>(round4)), std::move(std::get<1>(round4)),
-                               std::move(std::get<0>(round5)), std::move(std::get<1>(round5))};
+                               std::move(std::get<0>(round5)), std::move(std::get<1>(round5)),
+                               std::move(std::get<2>(round4))};
+    }
+
+    // Production pinned by a rollback (vercel.md §3.7): automatic assignment is off until a promote.
+    std::string pinned_line(const status_reads& r) const {
+        if (!r.project || !r.project->last_alias_request || !r.prod_alias) return std::string();
+        const auto& last = *r.project->last_alias_request;
+        if (last.type != "rollback" || last.to_deployment_id != r.prod_alias->deployment_id) return std::string();
+        std::string by;
+        for (const auto& rec : store_.history(10))
+            if (rec.kind == record_kind::rollback && rec.state == request_state::live &&
+                rec.candidate.deployment_id == last.to_deployment_id) {
+                by = fmt::format(" by rollback #{}", rec.id);
+                break;
+            }
+        return fmt::format(":pushpin: *Pinned*{}: Vercel does not assign new production builds automatically; the next "
+                           "`/deploy prod` (a promote) unpins it.\n",
+                           by);
+    }
+
+    std::string watch_lines() const {
+        std::string out;
+        for (const auto& r : store_.post_live_pending())
+            if (r.watch.phase == watch_phase::watching)
+                out += fmt::format("*Watch*: {} — {}\n", record_name(r), render_watch_phase(r.watch));
+        return out;
     }
 
     std::string not_answering_line(const std::string& what, const std::string& domain) const {
@@ -1288,15 +1316,19 @@ private:
                                 describe_deployment(reads->prod_alias, reads->prod_dep));
             text += fmt::format("*Staging* ({}): {}\n", vc.staging_domain,
                                 describe_deployment(reads->staging_alias, reads->staging_dep));
+            text += pinned_line(*reads);
         } else {
             text += not_answering_line("Production", vc.production_domain);
             text += not_answering_line("Staging", vc.staging_domain);
         }
-        if (auto active = store_.active())
+        if (auto active = store_.active(); active && active->kind == record_kind::rollback)
+            text += fmt::format("*Active*: rollback #{} by <@{}>, in progress\n", active->id, active->requester);
+        else if (active)
             text += fmt::format("*Active request*: #{} by <@{}>, {} ({}/6 done)\n", active->id, active->requester,
                                 to_string(active->state), done_count(*active));
         else
             text += "*Active request*: none\n";
+        text += watch_lines();
         if (auto l = current_lock()) text += "*Lock*: " + lock_text(*l) + "\n";
         else text += "*Lock*: not locked\n";
         const auto ws = evaluate_schedule(ctx_.cfg.schedule, ctx_.clock());

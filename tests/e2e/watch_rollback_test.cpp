@@ -152,6 +152,14 @@ TEST_CASE("watch: a spike alerts once; Roll back by button → production serves
     CHECK(bad->rolled_back_by == 2);
     CHECK(bad->watch.phase == watch_phase::ended);
     CHECK(bad->watch.alerts == 1);
+    // A figure for the notes: the spike began at T+11 min; its interval (T+10..15) was counted at T+15 min +
+    // settle (90 s), so the alert went out 5.5 min after the regression began, in the interval after it started.
+    REQUIRE(bad->watch.checks.size() >= 3);
+    CHECK(bad->watch.checks[2].regression);
+    CHECK(bad->watch.alert_index == 3);
+    MESSAGE("regression start → alert (defaults: 300 s intervals, 90 s settle): "
+            << std::chrono::duration_cast<std::chrono::seconds>(bad->watch.live_at + 3 * 300s + 90s - (t0 + 11min)).count()
+            << " s, check " << bad->watch.alert_index << " of 12");
     auto rb = stored(w, 2);
     REQUIRE(rb);
     CHECK(rb->kind == record_kind::rollback);
@@ -206,12 +214,43 @@ TEST_CASE("rollback: /rollback offers the target and warns about a migration; a 
     REQUIRE(w.wait_ephemeral(deployer, "Production changed since this was offered"));
     CHECK(w.vc.rollback_calls() == 1);
 
-    // History shows both; status says production is pinned.
+    // History shows both; status and the next checklist say production is pinned.
     w.command("history", deployer);
     auto hist = w.wait_ephemeral(deployer, "rollback live");
     REQUIRE(hist);
     CHECK(has(all_text(*hist), "rolled_back"));
     CHECK(has(all_text(*hist), "rolled back by #2"));
+    w.command("status", deployer);
+    auto status = w.wait_ephemeral(deployer, "*Pinned* by rollback #2");
+    REQUIRE(status);
+    CHECK(has(all_text(*status), "*Watch*: rollback #2"));   // the rollback is watched like any go-live
+    w.command("help", deployer);
+    auto help = w.wait_ephemeral(deployer, "/deploy rollback [reason]");
+    REQUIRE(help);
+    CHECK_FALSE(has(all_text(*help), "rollback [reason]` — show what production goes back to, then roll back with one "
+                                     "click (Vercel instant rollback; opens a post-mortem issue) _(coming soon)_"));
+    CHECK(has(all_text(*help), "watch Sentry for an hour"));
+    w.command("prod", deployer);
+    auto next = w.wait_top_level("Production deploy #3");
+    REQUIRE(next);
+    w.ts = next->ts;
+    REQUIRE(w.wait_checklist_has("Production is pinned by a rollback"));
+}
+
+TEST_CASE("rollback: refused while a deploy is promoting; nothing is sent to Vercel") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    w.complete_checklist();
+    w.vc.set_alias_move_polls(60);   // the promote takes a few seconds
+    w.click(deployer2, "deploy.go");
+    REQUIRE(w.wait_promote_posted());
+    w.slack.send_slash_command("/rollback", "now", deployer, channel);
+    REQUIRE(w.wait_ephemeral(deployer, "is promoting right now"));
+    CHECK(w.vc.rollback_calls() == 0);
+    REQUIRE(w.wait_top_level("is *live*", 20s));
 }
 
 TEST_CASE("watch: low traffic does not alarm; the hour ends 'stable' with the figures") {
