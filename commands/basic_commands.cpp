@@ -33,7 +33,8 @@ constexpr std::array help_lines{
     help_line{subcommand::rollback, "/deploy rollback [reason]",
               "show what production goes back to, then roll back with one click (Vercel instant rollback; opens a "
               "post-mortem issue)"},
-    help_line{subcommand::hotfix, "/deploy hotfix <branch|PR> <reason>", "emergency lane straight to production"},
+    help_line{subcommand::hotfix, "/deploy hotfix <branch|PR> <reason>",
+              "emergency lane straight to production: one approval by someone else and green CI, then Deploy hotfix"},
     help_line{subcommand::lock, "/deploy lock <reason>", "freeze production deploys (admins)"},
     help_line{subcommand::unlock, "/deploy unlock", "lift the freeze (admins)"},
     help_line{subcommand::override_window, "/deploy override <reason>",

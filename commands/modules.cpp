@@ -2,6 +2,7 @@
 
 #include "commands/bot_context.hpp"
 #include "commands/deploy/deploy_commands.hpp"
+#include "commands/hotfix/hotfix_service.hpp"
 #include "commands/rollback/rollback_service.hpp"
 #include "commands/watch/watch_service.hpp"
 
@@ -15,9 +16,11 @@ module_list make_feature_modules(bot_context& ctx) {
     // The post-live modules attach to the deploy records before anything starts.
     auto watch = make_watch_service(ctx, records);
     auto rollback = make_rollback_service(ctx, records);
+    auto hotfix = make_hotfix_service(ctx, records);
     out.push_back(std::move(deploy));
     out.push_back(std::move(watch));
     out.push_back(std::move(rollback));
+    out.push_back(std::move(hotfix));
     return out;
 }
 

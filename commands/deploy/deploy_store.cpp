@@ -171,7 +171,8 @@ std::vector<deploy_request> deploy_store::post_live_pending() const {
                         "json_extract(body, '$.watch.phase') = 'watching' OR "
                         "json_extract(body, '$.watch.summary_owed') = 1 OR json_extract(body, '$.watch.alert_owed') = 1 OR "
                         "json_extract(body, '$.watch.progress_posted') < json_array_length(body, '$.watch.checks') OR "
-                        "json_extract(body, '$.rollback.postmortem_owed') = 1) ORDER BY id LIMIT ?",
+                        "json_extract(body, '$.postmortem.owed') = 1 OR "
+                        "(state = 'live' AND json_extract(body, '$.hotfix.backport_pending') = 1)) ORDER BY id LIMIT ?",
                         100, true);
 }
 

@@ -314,7 +314,11 @@ blocks::message render_deploy_message(const deploy_request& req, const release_n
     b.push_back(blocks::divider());
 
     b.push_back(blocks::section(what_ships_text(notes, ctx), "ships"));
-    if (auto w = warnings(notes, ctx); !w.empty()) b.push_back(blocks::context(w, "warnings"));
+    auto w = warnings(notes, ctx);
+    if (open_for_input)
+        for (std::size_t i = 0; i < ctx.pending_backports.size() && w.size() < blocks::max_context_elements; ++i)
+            w.push_back(":warning: " + truncate(ctx.pending_backports[i], 300));
+    if (!w.empty()) b.push_back(blocks::context(w, "warnings"));
     b.push_back(blocks::divider());
 
     for (const auto& it : req.items) {

@@ -55,6 +55,7 @@ struct message_context {
     std::string production_domain;   // e.g. "app.clario.id"
     int big_batch_warning = 15;      // config.github.big_batch_warning
     std::size_t max_listed_prs = 15; // longer lists are summarised with a compare link
+    std::vector<std::string> pending_backports;   // hotfixes not on the main branch yet (mrkdwn lines)
 };
 
 // Checklist rendering while collecting/scheduled/promoting; terminal rendering

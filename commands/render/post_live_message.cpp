@@ -297,6 +297,24 @@ blocks::message render_rollback_offer(const rollback_offer& o, const message_con
     return m;
 }
 
+blocks::message render_record_message(const deploy_request& req, const message_context& ctx) {
+    switch (req.kind) {
+        case record_kind::rollback: return render_rollback_message(req, ctx);
+        case record_kind::hotfix: return render_hotfix_message(req, ctx);
+        case record_kind::production: break;
+    }
+    return render_deploy_message(req, release_notes{}, ctx);
+}
+
+blocks::message render_record_outcome(const deploy_request& req, const message_context& ctx) {
+    switch (req.kind) {
+        case record_kind::rollback: return render_rollback_outcome(req, ctx);
+        case record_kind::hotfix: return render_hotfix_outcome(req, ctx);
+        case record_kind::production: break;
+    }
+    return render_deploy_message(req, release_notes{}, ctx);
+}
+
 blocks::message render_rollback_message(const deploy_request& req, const message_context& ctx) {
     blocks::message m;
     const auto& rb = req.rollback;
@@ -351,8 +369,8 @@ blocks::message render_rollback_message(const deploy_request& req, const message
     }
     if (!outcome.empty()) m.blocks.push_back(blocks::section(truncate(outcome, 2900), "outcome"));
     if (auto w = render_watch_section(req, ctx); !w.empty()) m.blocks.push_back(blocks::section(truncate(w, 2900), "watch"));
-    if (!rb.postmortem_url.empty())
-        m.blocks.push_back(blocks::context({":memo: Post-mortem: " + link(rb.postmortem_url, rb.postmortem_url)}, "postmortem"));
+    if (!req.postmortem.url.empty())
+        m.blocks.push_back(blocks::context({":memo: Post-mortem: " + link(req.postmortem.url, req.postmortem.url)}, "postmortem"));
     return m;
 }
 
@@ -400,62 +418,6 @@ blocks::message render_rollback_outcome(const deploy_request& req, const message
     }
     m.blocks.push_back(blocks::section(truncate(text, 2900), "rollback.outcome"));
     return m;
-}
-
-postmortem_draft render_postmortem(const deploy_request& rb, const std::optional<deploy_request>& bad,
-                                   const std::vector<audit_entry>& audit, const postmortem_links& links,
-                                   const message_context& ctx) {
-    postmortem_draft d;
-    const std::string when = describe_local(ctx.schedule, rb.created_at);
-    d.title = truncate(fmt::format("Post-mortem: production rolled back to {} ({}){}", short_sha(rb.candidate.commit_sha),
-                                   when, rb.rollback.reason.empty() ? std::string() : " — " + rb.rollback.reason),
-                       200);
-    std::string b;
-    b += "## Summary\n\n";
-    b += fmt::format("Production ({}) was rolled back by @{} (Slack user `{}`) from `{}` (`{}` {}) to `{}` (`{}` {}).\n",
-                     ctx.production_domain, rb.requester, rb.requester, rb.production.deployment_id,
-                     short_sha(rb.production.commit_sha), first_line(rb.rollback.from_message),
-                     rb.candidate.deployment_id, short_sha(rb.candidate.commit_sha),
-                     first_line(rb.candidate.commit_message));
-    b += "\n**Reason:** " + (rb.rollback.reason.empty() ? std::string("none given") : rb.rollback.reason) + "\n";
-    if (!rb.rollback.alert.empty()) b += "\n**Alert:** " + rb.rollback.alert + "\n";
-    if (rb.rollback.crosses_migrations) {
-        b += "\n**The rollback crossed a database migration:**";
-        for (const auto& f : rb.rollback.migration_files) b += "\n- `" + f + "`";
-        b += "\n";
-    }
-    b += "\n## Impact window\n\n";
-    if (bad && bad->promote.finished_at && rb.promote.finished_at)
-        b += fmt::format("From {} (production deploy #{} live) to {} (rollback live): {}.\n",
-                         describe_local(ctx.schedule, *bad->promote.finished_at), bad->id,
-                         describe_local(ctx.schedule, *rb.promote.finished_at),
-                         render_age(*rb.promote.finished_at - *bad->promote.finished_at));
-    else if (rb.promote.finished_at)
-        b += "Until " + describe_local(ctx.schedule, *rb.promote.finished_at) +
-             " (rollback live); the start is not known to deploybot (production was not deployed through it).\n";
-    if (bad && !bad->watch.checks.empty()) {
-        b += "\n| Interval | Errors | |\n|---|---|---|\n";
-        for (const auto& c : bad->watch.checks)
-            b += fmt::format("| {} | {} | {} |\n", c.index, c.observed ? std::to_string(c.events) : "no data",
-                             c.regression ? "regression" : "");
-    }
-    b += "\n## Timeline\n\n";
-    for (const auto& a : audit)
-        b += "- " + describe_local(ctx.schedule, a.at) + (a.user_id.empty() ? std::string() : " `" + a.user_id + "`") +
-             " — " + truncate(a.what, 300) + "\n";
-    b += "\n## Links\n\n";
-    if (bad && !bad->message_ts.empty()) b += fmt::format("- Deploy message: Slack channel `{}`, ts `{}`\n", bad->channel, bad->message_ts);
-    if (!links.slack_message.empty()) b += "- Rollback message: " + links.slack_message + "\n";
-    if (!rb.production.deployment_id.empty()) b += "- Vercel deployment rolled back: `" + rb.production.deployment_id + "`\n";
-    if (!rb.candidate.url.empty()) b += "- Vercel deployment restored: " + rb.candidate.url + "\n";
-    if (!links.compare_url.empty()) b += "- GitHub compare (what was rolled back): " + links.compare_url + "\n";
-    if (!links.sentry_url.empty()) b += "- Sentry issues since the deploy: " + links.sentry_url + "\n";
-    if (bad)
-        for (const auto& n : bad->watch.new_issues) b += "- Sentry " + n.short_id + ": " + n.title + " " + n.url + "\n";
-    b += "\n## What went wrong\n\n_To be written._\n\n## How we prevent it\n\n_To be written._\n";
-    b += "\n---\n_Drafted by deploybot from its audit log._\n";
-    d.body = truncate(b, 60000);
-    return d;
 }
 
 }  // namespace deploybot

@@ -64,11 +64,26 @@ std::string rollback_offer_value(const rollback_offer& o);
 std::string rollback_alert_value(std::int64_t record);
 std::optional<rollback_click> parse_rollback_value(std::string_view v);
 
+// The channel message and the outcome announcement of a record that is not a
+// production deploy checklist (a rollback, a hotfix), by its kind.
+blocks::message render_record_message(const deploy_request& req, const message_context& ctx);
+blocks::message render_record_outcome(const deploy_request& req, const message_context& ctx);
+
+// A hotfix record's channel message (PR, approval, CI, what ships, the Deploy
+// hotfix button while it waits) and its outcome announcement.
+inline constexpr std::string_view hotfix_go_action_id = "hotfix.go";
+inline constexpr std::string_view hotfix_cancel_action_id = "hotfix.cancel";
+blocks::message render_hotfix_message(const deploy_request& req, const message_context& ctx);
+blocks::message render_hotfix_outcome(const deploy_request& req, const message_context& ctx);
+// "Hotfix #3 (PR #418, `5e6f7a8`) is not on main yet — merge it back" (mrkdwn, one line).
+std::string render_backport_pending(const deploy_request& req);
+
 // A rollback record's channel message, and its outcome announcement.
 blocks::message render_rollback_message(const deploy_request& req, const message_context& ctx);
 blocks::message render_rollback_outcome(const deploy_request& req, const message_context& ctx);
 
-// The post-mortem issue of a rollback, drafted from the records and the audit log.
+// The post-mortem issue of a rollback or a hotfix, drafted from the records
+// and the audit log (`rolled_back`: the deploy a rollback replaced, if ours).
 struct postmortem_draft {
     std::string title;
     std::string body;   // GitHub Markdown
@@ -78,6 +93,9 @@ struct postmortem_links {
     std::string compare_url;          // GitHub compare target...bad
     std::string sentry_url;
 };
+// Pure: the audit rows about these records ("#12" as a whole number), in
+// order, without the bookkeeping (a message or thread line delivered).
+std::vector<audit_entry> select_postmortem_timeline(std::vector<audit_entry> audit, const std::vector<std::int64_t>& ids);
 postmortem_draft render_postmortem(const deploy_request& rollback, const std::optional<deploy_request>& rolled_back,
                                    const std::vector<audit_entry>& audit, const postmortem_links& links,
                                    const message_context& ctx);

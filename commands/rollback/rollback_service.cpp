@@ -5,6 +5,7 @@
 #include "commands/rollback/rollback_service.hpp"
 
 #include "bot/core/permissions.hpp"
+#include "bot/core/time_ms.hpp"
 #include "bot/log.hpp"
 #include "bot/spawn.hpp"
 #include "commands/render/post_live_message.hpp"
@@ -33,7 +34,20 @@ constexpr std::string_view postmortem_timer = "postmortem:";
 
 asio::awaitable<void> nothing() { co_return; }
 
-bool has_text(const std::string& hay, std::string_view needle) { return hay.find(needle) != std::string::npos; }
+// Plain functions for what coroutines would otherwise build in ?: (gcc 12
+// miscompiles string temporaries there).
+std::string state_or_unknown(const std::optional<deploy_request>& r) {
+    if (!r) return "unknown";
+    return std::string(to_string(r->state));
+}
+std::string served_by(const deploy_request& r) {
+    if (r.promote.target_deployment_id.empty()) return r.candidate.deployment_id;
+    return r.promote.target_deployment_id;
+}
+std::string rollback_description(const std::optional<deploy_request>& r) {
+    if (!r) return std::string();
+    return blocks::truncate(r->rollback.reason, 200);
+}
 
 api_retry_options retry_options(const config& cfg) {
     api_retry_options o;
@@ -47,17 +61,6 @@ blocks::message plain(std::string text) {
     m.text = text;
     m.blocks.push_back(blocks::section(text, "reply"));
     return m;
-}
-
-time_point from_ms(std::int64_t ms) {
-    ms = std::clamp<std::int64_t>(ms, -9'000'000'000'000, 9'000'000'000'000);
-    return time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::milliseconds{ms})};
-}
-
-std::string deployment_link(const vercel_deployment& d) {
-    if (!d.inspector_url.empty()) return d.inspector_url;
-    if (d.url.empty()) return std::string();
-    return d.url.starts_with("http") ? d.url : "https://" + d.url;
 }
 
 // An offer, or why there is none (shown to the person asking).
@@ -270,11 +273,10 @@ private:
             if (!rec || rec->state != request_state::live) {
                 co_await reply_ephemeral(ctx_, click,
                                          plain(fmt::format("#{} is no longer live ({}); nothing was rolled back.",
-                                                           parsed->record, rec ? to_string(rec->state) : "unknown")));
+                                                           parsed->record, state_or_unknown(rec))));
                 co_return;
             }
-            expected_from = rec->promote.target_deployment_id.empty() ? rec->candidate.deployment_id
-                                                                      : rec->promote.target_deployment_id;
+            expected_from = served_by(*rec);
             const auto& w = rec->watch;
             alert = fmt::format("error spike alert on {}: {} errors in {} s", record_name(*rec), w.alert_events,
                                 w.interval_s);
@@ -312,8 +314,7 @@ private:
         info.migration_files = o.migration_files;
         info.from_message = o.from_message;
         if (auto live = records_.records().last_live()) {
-            const auto served = live->promote.target_deployment_id.empty() ? live->candidate.deployment_id
-                                                                           : live->promote.target_deployment_id;
+            const auto served = served_by(*live);
             if (served == o.from.deployment_id) info.rolls_back = live->id;
         }
         auto rec = make_rollback_record(*id, click.user_id, ctx_.cfg.slack.channel, o.target, o.from, std::move(info),
@@ -395,7 +396,7 @@ private:
         // Recorded before the POST: a restart from here on reads Vercel first.
         records_.transition(id, promote_sending{attempt, target, *baseline}, "");
         auto rec = records_.records().load(id);
-        const std::string description = rec ? blocks::truncate(rec->rollback.reason, 200) : std::string();
+        const std::string description = rollback_description(rec);
         auto sent = co_await vercel_.rollback(target, description);
         if (sent) {
             co_await conclude(id, attempt, target, co_await vercel_.follow_alias_job(rollback_wait(target, *baseline, false)));
@@ -423,33 +424,11 @@ private:
 
     // ---------- post-mortem ----------
 
-    std::vector<audit_entry> timeline(const deploy_request& rb, const std::optional<deploy_request>& bad) const {
-        std::vector<audit_entry> out;
-        const std::string a = "#" + std::to_string(rb.id);
-        const std::string b = bad ? "#" + std::to_string(bad->id) : std::string();
-        auto mentions = [](const std::string& what, const std::string& tag) {
-            if (tag.empty()) return false;
-            for (auto pos = what.find(tag); pos != std::string::npos; pos = what.find(tag, pos + 1)) {
-                const auto end = pos + tag.size();
-                if (end == what.size() || !std::isdigit(static_cast<unsigned char>(what[end]))) return true;
-            }
-            return false;
-        };
-        // Bookkeeping (a message or thread line delivered) is not part of the story.
-        auto noise = [](const std::string& what) {
-            return has_text(what, "in the thread") || has_text(what, " posted ") || has_text(what, "outcome announced") ||
-                   has_text(what, "promote POST") || has_text(what, "marker recorded");
-        };
-        for (auto& e : ctx_.db.audit_tail(1000))
-            if ((mentions(e.what, a) || mentions(e.what, b)) && !noise(e.what)) out.push_back(std::move(e));
-        return out;
-    }
-
     asio::awaitable<void> open_postmortem_issue(std::int64_t id) {
         auto self = shared_from_this();
         if (!postmortems_.insert(id).second) co_return;
         auto rb = records_.records().load(id);
-        if (!rb || !rb->rollback.postmortem_owed) {
+        if (!rb || !rb->postmortem.owed) {
             postmortems_.erase(id);
             co_return;
         }
@@ -460,7 +439,10 @@ private:
             links.compare_url = github_web_base(ctx_.cfg.github.api_url) + "/" + ctx_.cfg.github.repo + "/compare/" +
                                 rb->candidate.commit_sha + "..." + rb->production.commit_sha;
         if (bad && bad->watch.phase != watch_phase::none) links.sentry_url = sentry_.issues_page_url(bad->watch.live_at);
-        auto draft = render_postmortem(*rb, bad, timeline(*rb, bad), links, message_ctx());
+        std::vector<std::int64_t> ids{rb->id};
+        if (bad) ids.push_back(bad->id);
+        auto draft = render_postmortem(*rb, bad, select_postmortem_timeline(ctx_.db.audit_tail(1000), ids), links,
+                                       message_ctx());
         auto created = co_await github_.create_issue(draft.title, draft.body, ctx_.cfg.github.postmortem_labels);
         postmortems_.erase(id);
         if (created) {

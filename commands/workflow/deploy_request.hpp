@@ -149,11 +149,36 @@ struct rollback_info {
     bool crosses_migrations = false;
     std::vector<std::string> migration_files;
     std::string from_message;            // commit message of what it replaces
-    bool postmortem_owed = false;        // a GitHub issue is owed
-    std::string postmortem_url;
-    std::string postmortem_error;        // last failure, shown in the thread
 
     bool operator==(const rollback_info&) const = default;
+};
+
+// A hotfix record's own facts (kind == hotfix): the PR and its evidence, as
+// checked when it was requested. Its candidate is the PR's head commit (the
+// deployment id is filled once Vercel built it).
+struct hotfix_info {
+    int pr_number = 0;
+    std::string pr_title, pr_url, pr_author, head_ref;
+    std::vector<std::string> approvers;  // GitHub logins, never the author
+    std::string ci_summary, ci_url;
+    std::string reason;
+    std::string compare_url;             // production...hotfix
+    int ships_commits = 0;               // commits beyond production
+    int production_has_extra = 0;        // commits production has that the hotfix lacks (they go away)
+    std::string lock_override;           // "" or the lock an admin overrode
+    bool backport_pending = false;       // live, and not yet reachable from the main branch
+    std::optional<time_point> last_reminder;
+
+    bool operator==(const hotfix_info&) const = default;
+};
+
+// The GitHub post-mortem issue a rollback or a hotfix owes once it is live.
+struct postmortem_info {
+    bool owed = false;
+    std::string url;
+    std::string error;                   // last failure, shown in the thread
+
+    bool operator==(const postmortem_info&) const = default;
 };
 
 struct deploy_request {
@@ -188,6 +213,8 @@ struct deploy_request {
     std::string announcement_ts;
     watch_info watch;                    // the post-live phase
     rollback_info rollback;              // kind == rollback
+    hotfix_info hotfix;                  // kind == hotfix
+    postmortem_info postmortem;          // rollback and hotfix, once live
     std::int64_t rolled_back_by = 0;     // state rolled_back: the rollback record
 
     const checklist_item& item(item_key k) const;
@@ -200,6 +227,10 @@ struct deploy_request {
 // The I/O layer saves it and starts the rollback (the attempt id is "<id>-1").
 deploy_request make_rollback_record(std::int64_t id, std::string by, std::string channel, candidate_info target,
                                     production_info from, rollback_info info, time_point now);
+
+// A hotfix record, created in `collecting` (waiting for its Deploy hotfix click).
+deploy_request make_hotfix_record(std::int64_t id, std::string requester, std::string channel, candidate_info commit,
+                                  production_info production, hotfix_info info, time_point now);
 
 // A new request. window_open decides collecting vs scheduled.
 deploy_request make_deploy_request(std::int64_t id, std::string requester, std::string channel,
@@ -263,6 +294,10 @@ struct watch_summary_posted { std::string ts; };
 struct replaced_by { std::int64_t record = 0; bool rollback = false; };
 struct postmortem_opened { std::string url; };
 struct postmortem_failed { std::string error; bool give_up = false; };
+// The hotfix commit is reachable from the main branch (merged back), or a
+// reminder about it went out.
+struct backport_merged {};
+struct backport_reminded {};
 
 using deploy_event =
     std::variant<checklist_evaluated, message_posted, qa_sign_off_clicked, confirm_migrations, flags_chosen,
@@ -270,7 +305,7 @@ using deploy_event =
                  promote_started, promote_sending, promote_finished, cancel_request, announcement_posted,
                  watch_baseline, watch_marker_recorded, watch_checked, watch_acknowledged, watch_alert_posted, watch_progress_posted,
                  watch_summary_posted,
-                 replaced_by, postmortem_opened, postmortem_failed>;
+                 replaced_by, postmortem_opened, postmortem_failed, backport_merged, backport_reminded>;
 std::string_view event_name(const deploy_event& e);   // "checklist_evaluated", "qa_sign_off", …
 
 // ---- effects (values; the I/O layer executes them after persisting) ----
@@ -305,11 +340,16 @@ struct watch_summary {};                                               // the fi
 struct open_postmortem {};                                             // the GitHub issue (owed until opened)
 // A rollback record found in `promoting` after a restart: read Vercel first.
 struct verify_rollback { std::string attempt_id; std::string target_deployment_id; std::int64_t sent_baseline_ms = -1; };
+// A hotfix clicked (or found promoting after a restart: its build is looked
+// up by the attempt's meta before anything is created).
+struct run_hotfix { std::string attempt_id; bool resuming = false; };
+struct track_backport {};                                              // until the commit is on main
 
 using effect = std::variant<post_refusal, update_message, start_promote, verify_promote, announce_live,
                             announce_failed, announce_unknown, mention_requester_window_open, announce_override,
                             announce_cancelled, announce_sign_off_void, candidate_changed, start_watch,
-                            watch_progress, watch_alert, watch_summary, open_postmortem, verify_rollback>;
+                            watch_progress, watch_alert, watch_summary, open_postmortem, verify_rollback,
+                            run_hotfix, track_backport>;
 std::string_view effect_name(const effect& e);
 
 struct refusal {

@@ -152,10 +152,59 @@ json::object rollback_to_json(const rollback_info& b) {
             {"alert", b.alert},
             {"crosses_migrations", b.crosses_migrations},
             {"migration_files", std::move(files)},
-            {"from_message", b.from_message},
-            {"postmortem_owed", b.postmortem_owed},
-            {"postmortem_url", b.postmortem_url},
-            {"postmortem_error", b.postmortem_error}};
+            {"from_message", b.from_message}};
+}
+
+json::array string_array(const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& x : v) a.emplace_back(x);
+    return a;
+}
+
+std::vector<std::string> strings_from(const json::object& o, std::string_view k, std::size_t max) {
+    std::vector<std::string> out;
+    if (const auto* a = o.if_contains(k); a && a->is_array())
+        for (const auto& v : a->get_array())
+            if (v.is_string() && out.size() < max) out.emplace_back(v.get_string());
+    return out;
+}
+
+json::object hotfix_to_json(const hotfix_info& h) {
+    return {{"pr_number", h.pr_number},
+            {"pr_title", h.pr_title},
+            {"pr_url", h.pr_url},
+            {"pr_author", h.pr_author},
+            {"head_ref", h.head_ref},
+            {"approvers", string_array(h.approvers)},
+            {"ci_summary", h.ci_summary},
+            {"ci_url", h.ci_url},
+            {"reason", h.reason},
+            {"compare_url", h.compare_url},
+            {"ships_commits", h.ships_commits},
+            {"production_has_extra", h.production_has_extra},
+            {"lock_override", h.lock_override},
+            {"backport_pending", h.backport_pending},
+            {"last_reminder", opt_ms(h.last_reminder)}};
+}
+
+hotfix_info hotfix_from_json(const json::object& o) {
+    hotfix_info h;
+    h.pr_number = static_cast<int>(get_int(o, "pr_number"));
+    h.pr_title = get_str(o, "pr_title");
+    h.pr_url = get_str(o, "pr_url");
+    h.pr_author = get_str(o, "pr_author");
+    h.head_ref = get_str(o, "head_ref");
+    h.approvers = strings_from(o, "approvers", 50);
+    h.ci_summary = get_str(o, "ci_summary");
+    h.ci_url = get_str(o, "ci_url");
+    h.reason = get_str(o, "reason");
+    h.compare_url = get_str(o, "compare_url");
+    h.ships_commits = static_cast<int>(get_int(o, "ships_commits"));
+    h.production_has_extra = static_cast<int>(get_int(o, "production_has_extra"));
+    h.lock_override = get_str(o, "lock_override");
+    h.backport_pending = get_bool(o, "backport_pending");
+    h.last_reminder = get_opt_time(o, "last_reminder");
+    return h;
 }
 
 rollback_info rollback_from_json(const json::object& o) {
@@ -168,9 +217,6 @@ rollback_info rollback_from_json(const json::object& o) {
         for (const auto& v : a->get_array())
             if (v.is_string() && b.migration_files.size() < 100) b.migration_files.emplace_back(v.get_string());
     b.from_message = get_str(o, "from_message");
-    b.postmortem_owed = get_bool(o, "postmortem_owed");
-    b.postmortem_url = get_str(o, "postmortem_url");
-    b.postmortem_error = get_str(o, "postmortem_error");
     return b;
 }
 
@@ -211,6 +257,8 @@ std::string serialize_request(const deploy_request& r) {
         {"production_pinned", r.production_pinned},
     };
     if (r.kind == record_kind::rollback) o["rollback"] = rollback_to_json(r.rollback);
+    if (r.kind == record_kind::hotfix) o["hotfix"] = hotfix_to_json(r.hotfix);
+    o["postmortem"] = json::object{{"owed", r.postmortem.owed}, {"url", r.postmortem.url}, {"error", r.postmortem.error}};
     if (r.sign_off)
         o["sign_off"] = json::object{{"user", r.sign_off->user},
                                      {"at", to_ms(r.sign_off->at)},
@@ -287,6 +335,12 @@ result<deploy_request> parse_request(std::string_view text) {
     r.kind = parse_record_kind(get_str(o, "kind"));
     if (const auto* w = get_obj(o, "watch")) r.watch = watch_from_json(*w);
     if (const auto* b = get_obj(o, "rollback")) r.rollback = rollback_from_json(*b);
+    if (const auto* h = get_obj(o, "hotfix")) r.hotfix = hotfix_from_json(*h);
+    if (const auto* p = get_obj(o, "postmortem")) {
+        r.postmortem.owed = get_bool(*p, "owed");
+        r.postmortem.url = get_str(*p, "url");
+        r.postmortem.error = get_str(*p, "error");
+    }
     r.rolled_back_by = get_int(o, "rolled_back_by");
     r.production_pinned = get_bool(o, "production_pinned");
     if (const auto* p = get_obj(o, "promote")) {

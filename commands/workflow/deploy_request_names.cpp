@@ -184,6 +184,8 @@ std::string_view event_name(const deploy_event& e) {
                           [](const replaced_by&) { return "replaced_by"; },
                           [](const postmortem_opened&) { return "postmortem_opened"; },
                           [](const postmortem_failed&) { return "postmortem_failed"; },
+                          [](const backport_merged&) { return "backport_merged"; },
+                          [](const backport_reminded&) { return "backport_reminded"; },
                       },
                       e);
 }
@@ -208,6 +210,8 @@ std::string_view effect_name(const effect& e) {
                           [](const watch_summary&) { return "watch_summary"; },
                           [](const open_postmortem&) { return "open_postmortem"; },
                           [](const verify_rollback&) { return "verify_rollback"; },
+                          [](const run_hotfix&) { return "run_hotfix"; },
+                          [](const track_backport&) { return "track_backport"; },
                       },
                       e);
 }

@@ -164,6 +164,9 @@ std::string_view render_staging_model(vercel_staging_model m);
 vercel_deployment parse_vercel_deployment(std::string_view json_text);
 vercel_project parse_vercel_project(std::string_view json_text);
 api_error parse_vercel_error(int status, std::string_view body);
+// Pure: where a link to a deployment goes in Slack: its inspector page, else
+// https:// + its host (Vercel gives bare host names; Slack does not link those).
+std::string deployment_link(const vercel_deployment& d);
 // Pure: a 404 that says the route does not exist (not that the deployment does not).
 bool is_unknown_route(const api_error& e);
 

@@ -183,4 +183,10 @@ api_error parse_vercel_error(int status, std::string_view body) {
     return e;
 }
 
+std::string deployment_link(const vercel_deployment& d) {
+    if (!d.inspector_url.empty()) return d.inspector_url;
+    if (d.url.empty()) return std::string();
+    return d.url.starts_with("http") ? d.url : "https://" + d.url;
+}
+
 }  // namespace deploybot

@@ -112,7 +112,8 @@ TEST_CASE("connect, hello, /deploy help answered in #deployments") {
     const auto text = ephemeral_text(*reply);
     CHECK(text.find("/deploy status") != std::string::npos);
     CHECK(text.find("/deploy hotfix") != std::string::npos);
-    CHECK(text.find("coming soon") != std::string::npos);   // rollback/hotfix are not built yet
+    CHECK(text.find("/deploy rollback") != std::string::npos);
+    CHECK(text.find("coming soon") == std::string::npos);   // every subcommand is built
     CHECK_FALSE(reply->text.empty());
     CHECK(f.logs.contains("/deploy help from U0DEPLOYER1"));
     // The command is in the audit log: who, what, when, channel.

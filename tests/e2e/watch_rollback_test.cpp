@@ -165,7 +165,7 @@ TEST_CASE("watch: a spike alerts once; Roll back by button → production serves
     CHECK(rb->kind == record_kind::rollback);
     CHECK(rb->state == request_state::live);
     CHECK(rb->rollback.rolls_back == 1);
-    CHECK(has(rb->rollback.postmortem_url, "/issues/" + std::to_string(pm.number)));
+    CHECK(has(rb->postmortem.url, "/issues/" + std::to_string(pm.number)));
     CHECK(rb->candidate.deployment_id == prod_before);
     auto st = w.read_store();
     CHECK(count_audit(st.audit, "transition", "rollback #2 created") == 1);
@@ -394,7 +394,7 @@ TEST_CASE("rollback: Vercel refuses (402 on a hobby plan) → readable failure, 
     auto r = stored(w, 2);
     REQUIRE(r);
     CHECK(r->state == request_state::failed);
-    CHECK_FALSE(r->rollback.postmortem_owed);
+    CHECK_FALSE(r->postmortem.owed);
     CHECK(r->watch.phase == watch_phase::none);
 }
 

@@ -172,12 +172,12 @@ TEST_CASE("rollback record: promoting → live opens the post-mortem; the replac
     CHECK(has_effect<announce_live>(t));
     CHECK_FALSE(has_effect<start_watch>(t));   // no watch configured in this event
     rb = t.request;
-    CHECK(rb.rollback.postmortem_owed);
+    CHECK(rb.postmortem.owed);
     CHECK(std::holds_alternative<open_postmortem>(resume_effects(rb).back()));
     rb = apply(rb, postmortem_failed{"github 503", false}, T).request;
-    CHECK(rb.rollback.postmortem_owed);
+    CHECK(rb.postmortem.owed);
     rb = apply(rb, postmortem_opened{"https://github.com/acme/shop-web/issues/7"}, T).request;
-    CHECK_FALSE(rb.rollback.postmortem_owed);
+    CHECK_FALSE(rb.postmortem.owed);
     CHECK(resume_effects(rb).empty());
 
     auto bad = live_record();
