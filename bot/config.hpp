@@ -47,6 +47,7 @@ struct config {
         std::string staging_domain;
         std::string production_domain;
         std::chrono::milliseconds poll_interval{2000};
+        std::chrono::seconds staging_poll{30};       // new staging deployments are looked for this often; 0 = off
         std::chrono::seconds promote_timeout{600};
     } vercel;
     struct sentry_t {

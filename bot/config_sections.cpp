@@ -147,6 +147,7 @@ void reader::read_config(const json::object& root, config& cfg) {
             problem(name, fmt::format("\"{}\" must be a host name like app.example.com (no https://, no path)",
                                       *value));
     read_duration(vercel, "vercel", "poll_interval_ms", 100, 600000, cfg.vercel.poll_interval);
+    read_duration(vercel, "vercel", "staging_poll_s", 0, 86400, cfg.vercel.staging_poll);
     read_duration(vercel, "vercel", "promote_timeout_s", 10, 86400, cfg.vercel.promote_timeout);
 
     // sentry

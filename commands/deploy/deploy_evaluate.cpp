@@ -1,6 +1,7 @@
 // The evaluation of a request's automatic items: Vercel, CI, the diff, and the
 // release notes built from it.
 #include "commands/deploy/deploy_service_impl.hpp"
+#include "commands/workflow/staging_feed.hpp"
 
 #include "bot/log.hpp"
 #include "commands/gather.hpp"
@@ -260,7 +261,13 @@ asio::awaitable<void> deploy_service_impl::refresh(std::int64_t id, std::string 
         evaluating_.erase(id);
         co_return;
     }
-    if (!ev.event.staging.deployment_id.empty()) transition(id, ev.event, "");
+    if (!ev.event.staging.deployment_id.empty()) {
+        transition(id, ev.event, "");
+        // A QA lead may have signed this deployment off on its staging announcement already.
+        if (auto text = ctx_.db.get_kv(staging_feed_key))
+            if (auto s = sign_off_for(parse_staging_feed(*text), ev.event.staging.deployment_id))
+                transition(id, prior_sign_off{s->user, s->at, ev.event.staging.deployment_id}, "");
+    }
     if (ev.comparison) {
         const auto key = ev.event.production.commit_sha + "..." + ev.event.staging.commit_sha;
         auto known = notes_for_.find(id);

@@ -90,6 +90,7 @@ struct machine {
     transition_result on(const checklist_evaluated& e);
     transition_result on(const message_posted& e);
     transition_result on(const qa_sign_off_clicked& e);
+    transition_result on(const prior_sign_off& e);
     transition_result on(const confirm_migrations& e);
     transition_result on(const flags_chosen& e);
     transition_result on(const confirm_rollback_plan& e);

@@ -155,6 +155,21 @@ transition_result machine::on(const qa_sign_off_clicked& e) {
     return accept("qa sign-off by " + e.user + " for " + describe_candidate(r.candidate));
 }
 
+transition_result machine::on(const prior_sign_off& e) {
+    const auto& r = before;
+    if (r.kind != record_kind::production || (r.state != request_state::collecting && r.state != request_state::scheduled))
+        return ignore();
+    if (e.user.empty() || e.user == r.requester || !r.candidate.ready || e.deployment_id != r.candidate.deployment_id)
+        return ignore();
+    if (r.sign_off && r.sign_off->deployment_id == r.candidate.deployment_id && !r.sign_off_void) return ignore();
+    req().sign_off = qa_sign_off{e.user, e.at, r.candidate.deployment_id, r.candidate.commit_sha};
+    req().sign_off_void = false;
+    req().sign_off_void_reason.clear();
+    refresh_staging_item();
+    out.effects.push_back(update_message{});
+    return accept("qa sign-off by " + e.user + " (given on the staging announcement) for " + describe_candidate(r.candidate));
+}
+
 transition_result machine::on(const confirm_migrations& e) {
     if (auto why = closed_reason()) return refuse(e.user, *why);
     auto& it = req().item(item_key::migrations);

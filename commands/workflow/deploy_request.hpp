@@ -252,6 +252,10 @@ struct checklist_evaluated {
 };
 struct message_posted { std::string channel, ts; };
 struct qa_sign_off_clicked { std::string user; };
+// A QA lead signed off this staging deployment on its staging announcement.
+// Counts like the checklist's button for that deployment; the two-person rule
+// still applies (the requester's own sign-off is not taken).
+struct prior_sign_off { std::string user; time_point at{}; std::string deployment_id; };
 struct confirm_migrations { std::string user; };
 struct flags_chosen { std::string user; flags_choice choice = flags_choice::configured; };
 struct confirm_rollback_plan { std::string user; };
@@ -300,7 +304,7 @@ struct backport_merged {};
 struct backport_reminded {};
 
 using deploy_event =
-    std::variant<checklist_evaluated, message_posted, qa_sign_off_clicked, confirm_migrations, flags_chosen,
+    std::variant<checklist_evaluated, message_posted, qa_sign_off_clicked, prior_sign_off, confirm_migrations, flags_chosen,
                  confirm_rollback_plan, override_schedule, window_opened, window_closed, deploy_clicked,
                  promote_started, promote_sending, promote_finished, cancel_request, announcement_posted,
                  watch_baseline, watch_marker_recorded, watch_checked, watch_acknowledged, watch_alert_posted, watch_progress_posted,

@@ -162,6 +162,7 @@ std::string_view event_name(const deploy_event& e) {
                           [](const checklist_evaluated&) { return "checklist_evaluated"; },
                           [](const message_posted&) { return "message_posted"; },
                           [](const qa_sign_off_clicked&) { return "qa_sign_off"; },
+                          [](const prior_sign_off&) { return "prior_sign_off"; },
                           [](const confirm_migrations&) { return "confirm_migrations"; },
                           [](const flags_chosen&) { return "flags"; },
                           [](const confirm_rollback_plan&) { return "confirm_rollback_plan"; },

@@ -362,3 +362,30 @@ TEST_CASE("a frame over slack.max_message_bytes drops that connection only; the 
     const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01");
     REQUIRE(f.slack.wait_for_ack(id, 5s));
 }
+
+// Every reply the router itself gives (help, an unknown subcommand, the wrong
+// channel, text too long) survives a response_url that fails: it falls back to
+// chat.postEphemeral. Under ASan with detect_stack_use_after_return (set by
+// the test command) this also guards the fallback reading a dead frame.
+TEST_CASE("router replies fall back to chat.postEphemeral when response_url fails") {
+    fake_slack::options so;
+    so.response_url_uses = 0;   // every response_url answers expired_url
+    fixture f(so);
+    f.start();
+    const auto session = f.ready_session();
+    const std::string user = "U0DEPLOYER1";
+    f.slack.send_slash_command("/deploy", "help", user, "C0DEPLOYS01", session);
+    f.slack.send_slash_command("/deploy", "frobnicate", user, "C0DEPLOYS01", session);
+    f.slack.send_slash_command("/deploy", "lock " + std::string(5000, 'x'), user, "C0DEPLOYS01", session);
+    auto fell_back = [&](std::string_view needle) {
+        return f.slack.wait_for_ephemeral(
+            [&](const auto& e) {
+                return e.user == user && e.source == "chat.postEphemeral" && ephemeral_text(e).find(needle) != std::string::npos;
+            },
+            10s);
+    };
+    CHECK(fell_back("/deploy prod"));                 // help
+    CHECK(fell_back("I don't know `frobnicate`"));    // unknown subcommand
+    CHECK(fell_back("2000"));                         // the command text limit
+    CHECK(f.logs.contains("response_url reply failed"));
+}

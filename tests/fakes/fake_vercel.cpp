@@ -402,6 +402,7 @@ fake_response fake_vercel::route(const recorded_request& req) {
                        {"meta", meta},
                        {"gitSource", json::object{{"type", "github"}, {"repoId", opts_.repo_id}, {"ref", d.git_ref}, {"sha", d.git_sha}}}};
         if (d.ready_state == "READY" && !d.ready_substate.empty()) o["readySubstate"] = d.ready_substate;
+        if (d.ready_state == "ERROR") o["errorMessage"] = "Command \"npm run build\" exited with 1";
         if (!d.custom_environment_id.empty())
             o["customEnvironment"] = json::object{{"id", d.custom_environment_id}, {"slug", d.custom_environment_slug}};
         return o;
