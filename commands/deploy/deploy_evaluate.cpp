@@ -109,6 +109,7 @@ asio::awaitable<evaluation> deploy_service_impl::evaluate() {
     c.commit_message = staging_dep->git_message;
     c.created_at = from_ms(staging_dep->created_ms);
     c.ready = staging_dep->ready_state == "READY";
+    if (c.ready) c.ready_substate = staging_dep->ready_substate;
     if (project) c.model = to_model(detect_staging_model(*project, *staging_dep));
     else ev.problems.push_back("Vercel: cannot read the project: " + project.error().to_string());
     ev.staging_by = staging_dep->creator;
@@ -117,6 +118,7 @@ asio::awaitable<evaluation> deploy_service_impl::evaluate() {
     if (project && project->last_alias_request && project->last_alias_request->type == "rollback" &&
         prod_alias && project->last_alias_request->to_deployment_id == prod_alias->deployment_id)
         ev.event.production_pinned = true;
+    if (project && project->rolling_release) ev.event.rolling_release = true;
     if (prod_dep && !prod_dep->id.empty()) ev.event.production = production_info{prod_dep->id, prod_dep->git_sha};
     else if (!prod_alias) ev.problems.push_back("Vercel: cannot find what serves " + vc.production_domain + ": " +
                                                 prod_alias.error().to_string());

@@ -71,9 +71,10 @@ blocks::message deploy_service_impl::render_live(const deploy_request& req) cons
     const auto took = req.promote.finished_at && req.promote.clicked_at
                           ? render_age(*req.promote.finished_at - *req.promote.clicked_at)
                           : std::string("?");
-    const std::string identical = req.candidate.model == staging_model::staged_production
-                                      ? "the identical build QA tested"
-                                      : "a production rebuild of the commit QA tested";
+    std::string identical = "a production rebuild of the commit QA tested";
+    if (req.candidate.model == staging_model::staged_production)
+        identical = req.candidate.ready_substate == "PROMOTED" ? "the build staging served (it had been production before)"
+                                                              : "the identical build QA tested";
     auto text = fmt::format(
         ":rocket: Production deploy #{} is *live* on {}: `{}` {} ({}). Requested by <@{}>, staging signed off by "
         "{}, deployed by <@{}>, took {}.",

@@ -240,6 +240,9 @@ std::string render_age(std::chrono::system_clock::duration d) {
 std::string render_staging_model_line(const candidate_info& c) {
     switch (c.model) {
         case staging_model::staged_production:
+            if (c.ready_substate == "PROMOTED")
+                return "Staging model A, but staging serves a build that was already production (PROMOTED): deploying "
+                       "re-points production to it; check that this is the build QA tested.";
             return "Staging model A (staged production build): production gets the identical build QA tested.";
         case staging_model::custom_environment:
             return "Staging model B (custom environment): production gets a rebuild of the same commit `" +
@@ -305,7 +308,8 @@ blocks::message render_deploy_message(const deploy_request& req, const release_n
     const auto& c = req.candidate;
     std::string cand = "*Candidate:* " + link(c.url, c.deployment_id.empty() ? "unknown" : c.deployment_id) + " · `" +
                        short_sha(c.commit_sha) + "` " + escape(truncate(first_line(c.commit_message), 120)) +
-                       " · built " + render_age(ctx.now - c.created_at) + " ago";
+                       " · built " + render_age(ctx.now - c.created_at) + " ago" +
+                       (c.ready_substate.empty() ? std::string() : " · " + escape(c.ready_substate));
     if (!req.production.deployment_id.empty())
         cand += "\n*Production now:* `" + escape(req.production.deployment_id) + "` (`" +
                 short_sha(req.production.commit_sha) + "`)";

@@ -49,6 +49,10 @@ std::vector<std::string> missing_for_deploy(const deploy_request& r, bool window
                 break;
         }
     }
+    if (r.rolling_release)
+        out.push_back("Vercel rolling releases are on for this project: a promote would start a staged rollout, which "
+                      "deploybot does not follow yet — turn rolling releases off (Project → Settings) or promote in "
+                      "Vercel's dashboard");
     if (!window_open && !r.window_override) {
         if (next_window.empty())
             out.push_back("outside the deploy window — no window in the next 14 days (an admin can override with a reason)");

@@ -62,6 +62,7 @@ transition_result machine::on(const checklist_evaluated& e) {
         r.candidate = e.staging;
     } else if (!e.staging.deployment_id.empty()) {
         r.candidate.ready = e.staging.ready;
+        r.candidate.ready_substate = e.staging.ready_substate;
         if (r.candidate.model == staging_model::unknown) r.candidate.model = e.staging.model;
     }
     refresh_staging_item();
@@ -98,6 +99,7 @@ transition_result machine::on(const checklist_evaluated& e) {
     }
 
     r.production_pinned = e.production_pinned;
+    r.rolling_release = e.rolling_release;
     auto& rb = r.item(item_key::rollback);
     const bool target_changed = e.rollback_target_id != r.rollback_target_id;
     r.rollback_target_id = e.rollback_target_id;

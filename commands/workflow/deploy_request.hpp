@@ -92,6 +92,7 @@ struct candidate_info {
     time_point created_at{};
     staging_model model = staging_model::unknown;
     bool ready = false;            // readyState == READY
+    std::string ready_substate;    // STAGED | ROLLING | PROMOTED (model A), "" otherwise
 
     bool operator==(const candidate_info&) const = default;
 };
@@ -203,6 +204,7 @@ struct deploy_request {
     ci_state last_ci = ci_state::unknown;
     std::string rollback_target_id;      // production deployment we would roll back to
     bool production_pinned = false;      // Vercel's last production change was a rollback (auto-assign off)
+    bool rolling_release = false;        // the project has rolling releases on: a promote would be staged
     promote_info promote;
     int promote_attempts = 0;
     std::string cancelled_by;
@@ -249,6 +251,7 @@ struct checklist_evaluated {
     std::string rollback_target_id;      // production deployment we would roll back to
     std::string rollback_detail;         // why (not) eligible, for the evidence text
     bool production_pinned = false;      // lastAliasRequest is a rollback to what production serves
+    bool rolling_release = false;        // project.rollingRelease is set
 };
 struct message_posted { std::string channel, ts; };
 struct qa_sign_off_clicked { std::string user; };

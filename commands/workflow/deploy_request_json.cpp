@@ -72,7 +72,7 @@ json::object candidate_to_json(const candidate_info& c) {
     return {{"deployment_id", c.deployment_id}, {"url", c.url},
             {"commit_sha", c.commit_sha},       {"commit_message", c.commit_message},
             {"created_at", to_ms(c.created_at)}, {"staging_model", to_string(c.model)},
-            {"ready", c.ready}};
+            {"ready", c.ready}, {"ready_substate", c.ready_substate}};
 }
 
 candidate_info candidate_from_json(const json::object& o) {
@@ -84,6 +84,7 @@ candidate_info candidate_from_json(const json::object& o) {
     c.created_at = from_ms(get_int(o, "created_at"));
     c.model = parse_staging_model(get_str(o, "staging_model"));
     c.ready = get_bool(o, "ready");
+    c.ready_substate = get_str(o, "ready_substate");
     return c;
 }
 
@@ -255,6 +256,7 @@ std::string serialize_request(const deploy_request& r) {
         {"watch", watch_to_json(r.watch)},
         {"rolled_back_by", r.rolled_back_by},
         {"production_pinned", r.production_pinned},
+        {"rolling_release", r.rolling_release},
     };
     if (r.kind == record_kind::rollback) o["rollback"] = rollback_to_json(r.rollback);
     if (r.kind == record_kind::hotfix) o["hotfix"] = hotfix_to_json(r.hotfix);
@@ -343,6 +345,7 @@ result<deploy_request> parse_request(std::string_view text) {
     }
     r.rolled_back_by = get_int(o, "rolled_back_by");
     r.production_pinned = get_bool(o, "production_pinned");
+    r.rolling_release = get_bool(o, "rolling_release");
     if (const auto* p = get_obj(o, "promote")) {
         r.promote.attempt_id = get_str(*p, "attempt_id");
         r.promote.clicked_by = get_str(*p, "clicked_by");

@@ -683,3 +683,20 @@ TEST_CASE("deploy flow: a checklist message that could not be posted is posted o
     REQUIRE(w.wait_checklist_has("passed"));   // the evidence gathered before the restart is on it
     CHECK(w.count_top_level("Production deploy #") == 1);
 }
+
+TEST_CASE("deploy flow: rolling releases on → the checklist says why Deploy is not offered; nothing is promoted") {
+    world w;
+    w.sc = w.vc.setup_model_a();
+    w.vc.set_rolling_release(true);
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    w.sign_off();
+    w.complete_rest();
+    REQUIRE(w.wait_checklist_has("rolling releases are on"));
+    CHECK_FALSE(has_button(*w.checklist(), "deploy.go"));
+    CHECK(has(*w.checklist(), " · STAGED"));
+    w.click(deployer, "deploy.go");   // a stale or forged click is refused the same way
+    REQUIRE(w.wait_ephemeral(deployer, "rolling releases are on"));
+    CHECK(w.vc.promote_calls() == 0);
+}

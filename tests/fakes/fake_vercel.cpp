@@ -181,6 +181,11 @@ void fake_vercel::set_clock_skew(std::chrono::milliseconds skew) {
     skew_ms_ = skew.count();
 }
 
+void fake_vercel::set_rolling_release(bool on) {
+    std::lock_guard lock(mutex_);
+    rolling_release_ = on;
+}
+
 void fake_vercel::fail_next_rollback(int status, std::string code, std::string message) {
     std::lock_guard lock(mutex_);
     rollback_error_ = scripted_error{status, std::move(code), std::move(message), false, false, 0};
@@ -545,7 +550,9 @@ fake_response fake_vercel::route(const recorded_request& req) {
                                                  {"repo", opts_.repo},
                                                  {"repoId", opts_.repo_id},
                                                  {"productionBranch", production_branch_}}},
-                           {"rollingRelease", nullptr}};
+                           {"rollingRelease", rolling_release_ ? json::value(json::object{{"target", "production"},
+                                                                                            {"stages", json::array{}}})
+                                                               : json::value(nullptr)}};
             json::object targets;
             if (auto cur = current_production(); !cur.empty()) {
                 if (auto* d = find(cur)) {

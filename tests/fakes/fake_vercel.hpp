@@ -99,6 +99,8 @@ public:
     void lose_next_create_answer();
     // Vercel's clock (requestedAt, createdAt of new jobs) runs this far from ours.
     void set_clock_skew(std::chrono::milliseconds skew);
+    // project.rollingRelease set (a promote would start a staged rollout).
+    void set_rolling_release(bool on);
     // The next POST rollback answers `status` with `code`/`message` and does nothing.
     void fail_next_rollback(int status, std::string code, std::string message);
     void set_rollback_v1_missing(bool missing);  // v1 rollback path answers 404 (client must use v9)
@@ -156,6 +158,7 @@ private:
     std::vector<scripted_error> script_;
     std::optional<scripted_error> promote_error_;
     std::optional<scripted_error> rollback_error_;
+    bool rolling_release_ = false;
     std::optional<std::pair<lost_answer, std::chrono::milliseconds>> lose_promote_;
     int promote_429s_ = 0, promote_429_after_s_ = 1;
     int promote_fails_ = 0, promote_fail_status_ = 500;
