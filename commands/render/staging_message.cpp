@@ -31,6 +31,7 @@ blocks::message render_staging_message(const staging_item& i, std::string_view m
     text += fmt::format("\nBuilt {} ago{} · state {}", render_age(ctx.now - from_ms(i.created_ms)),
                         i.creator.empty() ? std::string() : ", commit by " + escape(i.creator),
                         i.state.empty() ? std::string("QUEUED") : escape(i.state));
+    if (!i.host.empty()) text += "\n" + link(i.host, i.host);
     if (!i.error.empty()) text += "\n*Vercel says:* " + escape(truncate(i.error, 400));
     m.blocks.push_back(blocks::section(truncate(text, 2900), "staging"));
     std::string changes = i.prev_sha.empty() ? std::string("*Changes:* first staging build deploybot saw")

@@ -194,6 +194,7 @@ private:
             item.sha = d.git_sha;
             item.message = d.git_message;
             item.url = deployment_link(d);
+            if (!d.url.empty()) item.host = d.url.starts_with("http") ? d.url : "https://" + d.url;
             item.creator = author_of(d);
             item.created_ms = d.created_ms;
             item.prev_sha = feed_.last_sha;

@@ -38,6 +38,7 @@ std::string serialize_staging_feed(const staging_feed& f) {
         items.push_back(json::object{{"deployment_id", i.deployment_id}, {"ts", i.ts},
                                      {"state", i.state},                 {"sha", i.sha},
                                      {"message", i.message},             {"url", i.url},
+                                     {"host", i.host},
                                      {"creator", i.creator},             {"error", i.error},
                                      {"created_ms", i.created_ms},       {"prev_sha", i.prev_sha},
                                      {"changes", i.changes},
@@ -62,10 +63,23 @@ staging_feed parse_staging_feed(std::string_view text) {
         for (const auto& x : a->get_array()) {
             if (!x.is_object() || f.items.size() >= max_staging_items) continue;
             const auto& i = x.get_object();
-            f.items.push_back(staging_item{str(i, "deployment_id"), str(i, "ts"), str(i, "state"), str(i, "sha"),
-                                           str(i, "message"), str(i, "url"), str(i, "creator"), str(i, "error"),
-                                           num(i, "created_ms"), str(i, "prev_sha"), str(i, "changes"), str(i, "signed_off_by"),
-                                           num(i, "signed_off_ms"), str(i, "superseded_by")});
+            staging_item it;
+            it.deployment_id = str(i, "deployment_id");
+            it.ts = str(i, "ts");
+            it.state = str(i, "state");
+            it.sha = str(i, "sha");
+            it.message = str(i, "message");
+            it.url = str(i, "url");
+            it.creator = str(i, "creator");
+            it.error = str(i, "error");
+            it.host = str(i, "host");
+            it.created_ms = num(i, "created_ms");
+            it.prev_sha = str(i, "prev_sha");
+            it.changes = str(i, "changes");
+            it.signed_off_by = str(i, "signed_off_by");
+            it.signed_off_ms = num(i, "signed_off_ms");
+            it.superseded_by = str(i, "superseded_by");
+            f.items.push_back(std::move(it));
         }
     return f;
 }

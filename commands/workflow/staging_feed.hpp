@@ -17,6 +17,7 @@ struct staging_item {
     std::string ts;                  // its message in the channel ("" = not posted yet)
     std::string state;               // Vercel readyState as last announced
     std::string sha, message, url, creator, error;
+    std::string host;                // the deployment's own address (https://…vercel.app)
     std::int64_t created_ms = 0;
     std::string prev_sha;            // the staging commit before it
     std::string changes;             // mrkdwn lines: the commits since prev_sha (bounded)

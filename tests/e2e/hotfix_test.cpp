@@ -89,6 +89,18 @@ TEST_CASE("hotfix: PR by number → message with evidence → Deploy hotfix → 
     REQUIRE(w.wait_thread("reminder: the hotfix commit"));
     w.command("status", deployer);
     REQUIRE(w.wait_ephemeral(deployer, "Back-merge pending"));
+    {
+        // The next /deploy prod checklist warns about it too.
+        const auto hotfix_ts = w.ts;
+        w.command("prod", deployer);
+        auto checklist = w.wait_top_level("Production deploy #2");
+        REQUIRE(checklist);
+        w.ts = checklist->ts;
+        REQUIRE(w.wait_checklist_has("is not on the main branch yet"));
+        w.command("cancel", deployer);
+        REQUIRE(w.wait_ephemeral(deployer, "Production deploy #2 cancelled."));
+        w.ts = hotfix_ts;
+    }
     w.gh.set_branch("main", sha(60));
     w.restart();   // the backport check also runs on start
     REQUIRE(w.wait_thread("is on `main` now"));

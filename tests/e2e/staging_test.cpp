@@ -68,6 +68,7 @@ TEST_CASE("staging: a new build is announced building → ready; QA signs off th
     CHECK_MESSAGE(has(first, "*Since* `" + sha(3).substr(0, 7) + "`"), first);   // the commits since the previous staging build
     CHECK(has(first, sha(61).substr(0, 7)));
     CHECK(has(first, "|#420>"));   // the PR the commit came from
+    CHECK(has(first, "|https://"));   // the staging build's own address
     w.ts = building->ts;
     REQUIRE(w.wait_checklist([](const std::string& s) { return has(s, "Staging is ready") && has_button(s, "staging.signoff"); }));
     // A figure for the notes (not a bound): Vercel lists the build → announced → READY shown, at a 1 s poll.
