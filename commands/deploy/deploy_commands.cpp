@@ -19,31 +19,12 @@ std::string capitalized(std::string s) {
 }
 
 
-api_retry_options retry_options(const config& cfg) {
-    api_retry_options o;
-    o.max_attempts = cfg.http.max_retries + 1;
-    o.backoff_base = cfg.http.retry_backoff;
-    return o;
-}
 
 }  // namespace
-
-time_point from_ms(std::int64_t ms) {
-    // Clamped: a server's timestamp must not overflow the clock's nanoseconds.
-    ms = std::clamp<std::int64_t>(ms, -9'000'000'000'000, 9'000'000'000'000);
-    return time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::milliseconds{ms})};
-}
 
 std::string short_sha(std::string_view sha) { return std::string(sha.substr(0, 7)); }
 
 std::string deployment_of(const api_result<vercel_alias>& a) { return a ? a->deployment_id : std::string(); }
-
-blocks::message plain(std::string text, std::string_view block_id) {
-    blocks::message m;
-    m.text = text;
-    m.blocks.push_back(blocks::section(text, block_id));
-    return m;
-}
 
 deploy_service_impl::deploy_service_impl(bot_context& ctx)
     : ctx_(ctx), store_(ctx.db),

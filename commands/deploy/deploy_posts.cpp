@@ -147,9 +147,9 @@ asio::awaitable<std::string> deploy_service_impl::post_tagged(json::object body,
     co_return std::string();
 }
 
-asio::awaitable<void> deploy_service_impl::sleep_backoff(std::chrono::milliseconds& backoff) {
+asio::awaitable<std::chrono::milliseconds> deploy_service_impl::sleep_backoff(std::chrono::milliseconds backoff) {
     co_await sleep(backoff);
-    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::minutes(5));
+    co_return std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::minutes(5));
 }
 
 // The live / failed / unknown announcement: a persisted effect, retried
@@ -181,7 +181,7 @@ asio::awaitable<void> deploy_service_impl::deliver_outcome(std::int64_t id, bool
             transition(id, announcement_posted{ts}, "");
             break;
         }
-        co_await sleep_backoff(backoff);
+        backoff = co_await sleep_backoff(backoff);
     }
     announcing_.erase(id);
 }
@@ -244,7 +244,7 @@ asio::awaitable<void> deploy_service_impl::keep_posting_checklist(std::int64_t i
     while (!stopping_) {
         auto req = store_.load(id);
         if (!req || is_terminal(req->state) || (!repost && !req->message_ts.empty())) break;
-        if (!first) co_await sleep_backoff(backoff);
+        if (!first) backoff = co_await sleep_backoff(backoff);
         if (auto again = store_.load(id); !again || is_terminal(again->state)) break;
         auto err = co_await post_checklist(id, !repost || !first);
         first = false;

@@ -60,29 +60,8 @@ void deploy_service_impl::finish_promote(std::int64_t id, const std::string& att
     transition(id, f, "");
 }
 
-// How long an unknown promote outcome is looked for at Vercel before it is
-// called unknown: Vercel records the alias job before it answers the POST,
-// so a job that has not appeared after this many polls was never accepted.
-std::chrono::milliseconds deploy_service_impl::confirm_window() const {
-    const auto w = ctx_.cfg.vercel.poll_interval * 15;
-    return std::clamp<std::chrono::milliseconds>(w, std::chrono::seconds(3), std::chrono::seconds(120));
-}
-
 std::chrono::milliseconds deploy_service_impl::silence_limit() const {
     return std::min<std::chrono::milliseconds>(ctx_.cfg.vercel.promote_timeout, std::chrono::seconds(120));
-}
-
-alias_job_wait deploy_service_impl::promote_wait(std::string target, std::int64_t baseline_ms,
-                                                 bool unknown_outcome) const {
-    alias_job_wait w;
-    w.type = "promote";
-    w.deployment_id = std::move(target);
-    w.baseline_ms = baseline_ms;
-    w.timeout = ctx_.cfg.vercel.promote_timeout;
-    w.poll_interval = ctx_.cfg.vercel.poll_interval;
-    w.silence_limit = silence_limit();
-    if (unknown_outcome) w.appear_within = confirm_window();
-    return w;
 }
 
 // lastAliasRequest.requestedAt before our POST (0 when there is none), read
@@ -96,21 +75,6 @@ asio::awaitable<std::optional<std::int64_t>> deploy_service_impl::read_baseline(
         co_await sleep(ctx_.cfg.vercel.poll_interval);
         if (stopping_) co_return std::nullopt;
     }
-}
-
-// A rebuild created by this attempt, found by its meta (create_deployment's
-// answer may have been lost).
-asio::awaitable<std::string> deploy_service_impl::find_rebuild(std::string attempt) {
-    deployment_filter f;
-    f.target = "production";
-    f.limit = 20;
-    f.max_pages = 1;
-    auto list = co_await vercel_.list_deployments(f);
-    if (!list) co_return std::string();
-    for (const auto& d : *list)
-        for (const auto& [k, v] : d.meta)
-            if (k == "deployBotAttempt" && v == attempt) co_return d.id;
-    co_return std::string();
 }
 
 // Identical build (model A) or rebuild of the same commit (B/C), followed
@@ -138,7 +102,7 @@ asio::awaitable<void> deploy_service_impl::run_promote(std::int64_t id, std::str
 
     std::string to_promote = deployment_id;
     if (rebuild) {
-        if (target.empty() && resuming) target = co_await find_rebuild(attempt);
+        if (target.empty() && resuming) target = co_await vercel_.find_attempt_build(attempt);
         if (target.empty()) {
             create_deployment_request cr;
             cr.rebuild_of = deployment_id;
@@ -147,7 +111,7 @@ asio::awaitable<void> deploy_service_impl::run_promote(std::int64_t id, std::str
             auto created = co_await vercel_.create_deployment(cr);
             if (!created && outcome_unknown(created.error())) {
                 // Lost answer: the build may exist. Look for it by its meta.
-                for (int i = 0; i < 3 && target.empty(); ++i) target = co_await find_rebuild(attempt);
+                for (int i = 0; i < 3 && target.empty(); ++i) target = co_await vercel_.find_attempt_build(attempt);
                 if (target.empty()) {
                     finish_promote(id, attempt, false, "", describe_unknown_rebuild(created.error()), true);
                     co_return;

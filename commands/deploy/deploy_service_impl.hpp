@@ -1,4 +1,6 @@
 #pragma once
+#include "bot/core/time_ms.hpp"
+#include "commands/module_support.hpp"
 #include "bot/spawn.hpp"
 #include "commands/deploy/deploy_commands.hpp"
 #include "commands/deploy/deploy_store.hpp"
@@ -23,7 +25,6 @@
 
 namespace deploybot::deploy_detail {
 
-time_point from_ms(std::int64_t ms);
 
 std::string short_sha(std::string_view sha);
 
@@ -32,7 +33,6 @@ std::string short_sha(std::string_view sha);
 // call these instead of formatting inline.
 std::string deployment_of(const api_result<vercel_alias>& a);
 
-blocks::message plain(std::string text, std::string_view block_id = "reply");
 
 // The freeze set by /deploy lock.
 struct deploy_lock {
@@ -132,11 +132,11 @@ private:
                             std::string target, bool resuming = false, std::int64_t sent_baseline_ms = -1);
     void finish_promote(std::int64_t id, const std::string& attempt, bool ok, std::string target, std::string error,
                         bool unknown = false);
-    std::chrono::milliseconds confirm_window() const;
     std::chrono::milliseconds silence_limit() const;
-    alias_job_wait promote_wait(std::string target, std::int64_t baseline_ms, bool unknown_outcome) const;
+    alias_job_wait promote_wait(std::string target, std::int64_t baseline_ms, bool unknown_outcome) const {
+        return make_alias_job_wait(ctx_.cfg.vercel, "promote", std::move(target), baseline_ms, unknown_outcome);
+    }
     asio::awaitable<std::optional<std::int64_t>> read_baseline();
-    asio::awaitable<std::string> find_rebuild(std::string attempt);
     asio::awaitable<void> run_promote(std::int64_t id, std::string attempt, std::string deployment_id,
                                       staging_model model, std::string target, bool resuming,
                                       std::int64_t sent_baseline_ms);
@@ -162,7 +162,8 @@ private:
     static std::string lookup_oldest_ts();
     asio::awaitable<std::string> find_post(std::string channel, std::string key);
     asio::awaitable<std::string> post_tagged(json::object body, std::string key, std::string* error);
-    asio::awaitable<void> sleep_backoff(std::chrono::milliseconds& backoff);
+    // Waits `backoff` (cut short by stop()); returns the next, doubled up to 5 min.
+    asio::awaitable<std::chrono::milliseconds> sleep_backoff(std::chrono::milliseconds backoff);
     asio::awaitable<void> deliver_outcome(std::int64_t id, bool look_first = false);
     blocks::message render_outcome(const deploy_request& req) const;
     static std::string checklist_key(const deploy_request& req);

@@ -4,6 +4,7 @@
 // found by that meta after a lost answer or a restart; the promote is sent once
 // with Vercel's lastAliasRequest baseline recorded before it.
 #include "commands/hotfix/hotfix_service.hpp"
+#include "commands/module_support.hpp"
 #include "commands/hotfix/hotfix_helpers.hpp"
 
 #include "bot/core/permissions.hpp"
@@ -30,21 +31,8 @@ using namespace hotfix_detail;
 constexpr std::string_view backport_timer = "backport:";
 constexpr auto backport_every = std::chrono::hours(24);
 
-asio::awaitable<void> nothing() { co_return; }
 
-api_retry_options retry_options(const config& cfg) {
-    api_retry_options o;
-    o.max_attempts = cfg.http.max_retries + 1;
-    o.backoff_base = cfg.http.retry_backoff;
-    return o;
-}
 
-blocks::message plain(std::string text) {
-    blocks::message m;
-    m.text = text;
-    m.blocks.push_back(blocks::section(text, "reply"));
-    return m;
-}
 
 std::string pr_link(const github_pull& pr) { return "<" + pr.html_url + "|#" + std::to_string(pr.number) + ">"; }
 
@@ -100,14 +88,7 @@ private:
         spawn_logged(ctx_.executor, std::forward<Coro>(coro), "hotfix", std::move(what));
     }
 
-    message_context message_ctx() const {
-        message_context mc;
-        mc.now = ctx_.clock();
-        mc.schedule = ctx_.cfg.schedule;
-        mc.window = evaluate_schedule(ctx_.cfg.schedule, mc.now);
-        mc.production_domain = ctx_.cfg.vercel.production_domain;
-        return mc;
-    }
+    message_context message_ctx() const { return module_message_context(ctx_); }
 
     // ---------- /deploy hotfix ----------
 
@@ -301,31 +282,8 @@ private:
         records_.transition(id, f, "");
     }
 
-    asio::awaitable<std::string> find_build(std::string attempt) {
-        deployment_filter f;
-        f.target = "production";
-        f.limit = 20;
-        f.max_pages = 1;
-        auto list = co_await vercel_.list_deployments(f);
-        if (!list) co_return std::string();
-        for (const auto& d : *list)
-            for (const auto& [k, v] : d.meta)
-                if (k == "deployBotAttempt" && v == attempt) co_return d.id;
-        co_return std::string();
-    }
-
     alias_job_wait promote_wait(std::string target, std::int64_t baseline_ms, bool unknown_outcome) const {
-        alias_job_wait w;
-        w.type = "promote";
-        w.deployment_id = std::move(target);
-        w.baseline_ms = baseline_ms;
-        w.timeout = ctx_.cfg.vercel.promote_timeout;
-        w.poll_interval = ctx_.cfg.vercel.poll_interval;
-        w.silence_limit = std::min<std::chrono::milliseconds>(ctx_.cfg.vercel.promote_timeout, std::chrono::seconds(120));
-        if (unknown_outcome)
-            w.appear_within = std::clamp<std::chrono::milliseconds>(ctx_.cfg.vercel.poll_interval * 15,
-                                                                    std::chrono::seconds(3), std::chrono::seconds(120));
-        return w;
+        return make_alias_job_wait(ctx_.cfg.vercel, "promote", std::move(target), baseline_ms, unknown_outcome);
     }
 
     asio::awaitable<void> conclude(std::int64_t id, std::string attempt, std::string target,
@@ -355,7 +313,7 @@ private:
                 co_return;
             }
         }
-        if (target.empty() && resuming) target = co_await find_build(attempt);
+        if (target.empty() && resuming) target = co_await vercel_.find_attempt_build(attempt);
         if (target.empty()) {
             create_deployment_request cr;
             git_source g;
@@ -369,7 +327,7 @@ private:
             cr.meta = {{"deployBot", "hotfix"}, {"deployBotAttempt", attempt}};
             auto created = co_await vercel_.create_deployment(cr);
             if (!created && outcome_unknown(created.error())) {
-                for (int i = 0; i < 3 && target.empty(); ++i) target = co_await find_build(attempt);
+                for (int i = 0; i < 3 && target.empty(); ++i) target = co_await vercel_.find_attempt_build(attempt);
                 if (target.empty()) {
                     finish(id, attempt, false, "",
                            "the production build was requested but Vercel's answer was lost (" +
@@ -464,21 +422,10 @@ private:
     }
 };
 
-class hotfix_module final : public feature_module {
-public:
-    explicit hotfix_module(std::shared_ptr<hotfix_service_impl> impl) : impl_(std::move(impl)) {}
-    void stop() override { impl_->stop(); }
-
-private:
-    std::shared_ptr<hotfix_service_impl> impl_;
-};
-
 }  // namespace
 
 std::unique_ptr<feature_module> make_hotfix_service(bot_context& ctx, deploy_records& records) {
-    auto impl = std::make_shared<hotfix_service_impl>(ctx, records);
-    impl->attach();
-    return std::make_unique<hotfix_module>(std::move(impl));
+    return make_shared_module<hotfix_service_impl>(ctx, records);
 }
 
 }  // namespace deploybot

@@ -1,4 +1,5 @@
 #include "commands/render/deploy_message.hpp"
+#include "commands/render/text.hpp"
 #include "commands/render/post_live_message.hpp"
 
 #include <array>
@@ -8,6 +9,7 @@ namespace {
 
 using blocks::escape;
 using blocks::truncate;
+using namespace render_text;
 
 constexpr std::array<std::pair<deploy_action, std::string_view>, 8> action_names{{
     {deploy_action::signoff, "deploy.signoff"},
@@ -19,16 +21,6 @@ constexpr std::array<std::pair<deploy_action, std::string_view>, 8> action_names
     {deploy_action::cancel, "deploy.cancel"},
     {deploy_action::go, "deploy.go"},
 }};
-
-std::string short_sha(std::string_view sha) { return std::string(sha.substr(0, 7)); }
-
-std::string first_line(std::string_view s) { return std::string(s.substr(0, s.find('\n'))); }
-
-// Link with escaped label; a missing url degrades to the bare label.
-std::string link(std::string_view url, std::string_view label) {
-    if (url.empty()) return escape(label);
-    return "<" + escape(url) + "|" + escape(label) + ">";
-}
 
 std::string_view emoji(item_state s) {
     switch (s) {

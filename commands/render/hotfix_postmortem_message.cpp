@@ -1,5 +1,6 @@
 // The post-mortem issue and the hotfix record's messages (pure).
 #include "commands/render/post_live_message.hpp"
+#include "commands/render/text.hpp"
 
 #include "commands/workflow/schedule.hpp"
 
@@ -10,13 +11,7 @@ namespace {
 
 using blocks::escape;
 using blocks::truncate;
-
-std::string short_sha(std::string_view sha) { return std::string(sha.substr(0, 7)); }
-std::string first_line(std::string_view s) { return std::string(s.substr(0, s.find('\n'))); }
-std::string link(std::string_view url, std::string_view label) {
-    if (url.empty()) return escape(label);
-    return "<" + escape(url) + "|" + escape(label) + ">";
-}
+using namespace render_text;
 
 std::string people(const std::vector<std::string>& logins) {
     std::string out;

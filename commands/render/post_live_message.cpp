@@ -1,4 +1,5 @@
 #include "commands/render/post_live_message.hpp"
+#include "commands/render/text.hpp"
 
 #include "commands/workflow/schedule.hpp"
 
@@ -12,13 +13,7 @@ namespace {
 
 using blocks::escape;
 using blocks::truncate;
-
-std::string short_sha(std::string_view sha) { return std::string(sha.substr(0, 7)); }
-std::string first_line(std::string_view s) { return std::string(s.substr(0, s.find('\n'))); }
-std::string link(std::string_view url, std::string_view label) {
-    if (url.empty()) return escape(label);
-    return "<" + escape(url) + "|" + escape(label) + ">";
-}
+using namespace render_text;
 
 std::string minutes_text(std::int64_t seconds) {
     if (seconds % 3600 == 0 && seconds >= 3600) return std::to_string(seconds / 3600) + " h";

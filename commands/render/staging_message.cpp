@@ -1,4 +1,5 @@
 #include "commands/render/staging_message.hpp"
+#include "commands/render/text.hpp"
 
 #include "bot/core/time_ms.hpp"
 #include "commands/workflow/schedule.hpp"
@@ -10,12 +11,7 @@ namespace deploybot {
 namespace {
 using blocks::escape;
 using blocks::truncate;
-std::string short_sha(std::string_view sha) { return std::string(sha.substr(0, 7)); }
-std::string first_line(std::string_view s) { return std::string(s.substr(0, s.find('\n'))); }
-std::string link(std::string_view url, std::string_view label) {
-    if (url.empty()) return escape(label);
-    return "<" + escape(url) + "|" + escape(label) + ">";
-}
+using namespace render_text;
 }  // namespace
 
 blocks::message render_staging_message(const staging_item& i, std::string_view main_branch, const message_context& ctx) {

@@ -3,6 +3,7 @@
 // baseline) before it is sent and never sent twice, its outcome read from
 // Vercel when the answer is lost, announced once, watched like any go-live.
 #include "commands/rollback/rollback_service.hpp"
+#include "commands/module_support.hpp"
 
 #include "bot/core/permissions.hpp"
 #include "bot/core/time_ms.hpp"
@@ -32,7 +33,6 @@ using namespace boost::asio::experimental::awaitable_operators;
 
 constexpr std::string_view postmortem_timer = "postmortem:";
 
-asio::awaitable<void> nothing() { co_return; }
 
 // Plain functions for what coroutines would otherwise build in ?: (gcc 12
 // miscompiles string temporaries there).
@@ -49,19 +49,7 @@ std::string rollback_description(const std::optional<deploy_request>& r) {
     return blocks::truncate(r->rollback.reason, 200);
 }
 
-api_retry_options retry_options(const config& cfg) {
-    api_retry_options o;
-    o.max_attempts = cfg.http.max_retries + 1;
-    o.backoff_base = cfg.http.retry_backoff;
-    return o;
-}
 
-blocks::message plain(std::string text) {
-    blocks::message m;
-    m.text = text;
-    m.blocks.push_back(blocks::section(text, "reply"));
-    return m;
-}
 
 // An offer, or why there is none (shown to the person asking).
 struct offer_result {
@@ -130,14 +118,7 @@ private:
         spawn_logged(ctx_.executor, std::forward<Coro>(coro), "rollback", std::move(what));
     }
 
-    message_context message_ctx() const {
-        message_context mc;
-        mc.now = ctx_.clock();
-        mc.schedule = ctx_.cfg.schedule;
-        mc.window = evaluate_schedule(ctx_.cfg.schedule, mc.now);
-        mc.production_domain = ctx_.cfg.vercel.production_domain;
-        return mc;
-    }
+    message_context message_ctx() const { return module_message_context(ctx_); }
 
     asio::awaitable<void> sleep(std::chrono::milliseconds d) {
         if (stopping_) co_return;
@@ -333,17 +314,7 @@ private:
     }
 
     alias_job_wait rollback_wait(std::string target, std::int64_t baseline_ms, bool unknown_outcome) const {
-        alias_job_wait w;
-        w.type = "rollback";
-        w.deployment_id = std::move(target);
-        w.baseline_ms = baseline_ms;
-        w.timeout = ctx_.cfg.vercel.promote_timeout;
-        w.poll_interval = ctx_.cfg.vercel.poll_interval;
-        w.silence_limit = silence_limit();
-        if (unknown_outcome)
-            w.appear_within = std::clamp<std::chrono::milliseconds>(ctx_.cfg.vercel.poll_interval * 15,
-                                                                    std::chrono::seconds(3), std::chrono::seconds(120));
-        return w;
+        return make_alias_job_wait(ctx_.cfg.vercel, "rollback", std::move(target), baseline_ms, unknown_outcome);
     }
 
     void finish(std::int64_t id, const std::string& attempt, bool ok, std::string target, std::string error,
@@ -474,21 +445,10 @@ private:
     }
 };
 
-class rollback_module final : public feature_module {
-public:
-    explicit rollback_module(std::shared_ptr<rollback_service_impl> impl) : impl_(std::move(impl)) {}
-    void stop() override { impl_->stop(); }
-
-private:
-    std::shared_ptr<rollback_service_impl> impl_;
-};
-
 }  // namespace
 
 std::unique_ptr<feature_module> make_rollback_service(bot_context& ctx, deploy_records& records) {
-    auto impl = std::make_shared<rollback_service_impl>(ctx, records);
-    impl->attach();
-    return std::make_unique<rollback_module>(std::move(impl));
+    return make_shared_module<rollback_service_impl>(ctx, records);
 }
 
 }  // namespace deploybot

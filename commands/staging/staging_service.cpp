@@ -4,6 +4,7 @@
 // Posts go out one at a time, in order, through the deploy records' post_once
 // (Slack pacing, and a lost answer is looked up before anything is re-sent).
 #include "commands/staging/staging_service.hpp"
+#include "commands/module_support.hpp"
 
 #include "bot/core/permissions.hpp"
 #include "bot/core/time_ms.hpp"
@@ -24,21 +25,8 @@ namespace {
 
 constexpr std::string_view poll_timer = "staging:poll";
 
-asio::awaitable<void> nothing() { co_return; }
 
-api_retry_options retry_options(const config& cfg) {
-    api_retry_options o;
-    o.max_attempts = cfg.http.max_retries + 1;
-    o.backoff_base = cfg.http.retry_backoff;
-    return o;
-}
 
-blocks::message plain(std::string text) {
-    blocks::message m;
-    m.text = text;
-    m.blocks.push_back(blocks::section(text, "reply"));
-    return m;
-}
 
 deployment_shape shape_of(const vercel_deployment& d) {
     bool ours = false;
@@ -104,13 +92,7 @@ private:
     bool stopping_ = false;
     bool polling_ = false;
 
-    message_context message_ctx() const {
-        message_context mc;
-        mc.now = ctx_.clock();
-        mc.schedule = ctx_.cfg.schedule;
-        mc.production_domain = ctx_.cfg.vercel.production_domain;
-        return mc;
-    }
+    message_context message_ctx() const { return module_message_context(ctx_); }
 
     void save() {
         if (auto r = ctx_.db.put_kv(staging_feed_key, serialize_staging_feed(feed_)); !r)
@@ -273,22 +255,10 @@ private:
     }
 };
 
-class staging_module final : public feature_module {
-public:
-    explicit staging_module(std::shared_ptr<staging_service_impl> impl) : impl_(std::move(impl)) {}
-    void start() override { impl_->start(); }
-    void stop() override { impl_->stop(); }
-
-private:
-    std::shared_ptr<staging_service_impl> impl_;
-};
-
 }  // namespace
 
 std::unique_ptr<feature_module> make_staging_service(bot_context& ctx, deploy_records& records) {
-    auto impl = std::make_shared<staging_service_impl>(ctx, records);
-    impl->attach();
-    return std::make_unique<staging_module>(std::move(impl));
+    return make_shared_module<staging_service_impl>(ctx, records);
 }
 
 }  // namespace deploybot

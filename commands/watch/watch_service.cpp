@@ -4,6 +4,7 @@
 // before anything is posted. The next check is a durable timer, so a restart
 // mid-watch resumes where it stopped and posts nothing twice.
 #include "commands/watch/watch_service.hpp"
+#include "commands/module_support.hpp"
 
 #include "bot/core/permissions.hpp"
 #include "bot/log.hpp"
@@ -41,7 +42,6 @@ api_retry_options sentry_retry(const config& cfg) {
 
 std::string no_data_note(const api_error& e) { return "Sentry: " + e.to_string(); }
 
-asio::awaitable<void> nothing() { co_return; }
 
 class watch_service_impl final : public post_live_sink, public std::enable_shared_from_this<watch_service_impl> {
 public:
@@ -93,14 +93,7 @@ private:
         spawn_logged(ctx_.executor, std::forward<Coro>(coro), "watch", std::move(what));
     }
 
-    message_context message_ctx() const {
-        message_context mc;
-        mc.now = ctx_.clock();
-        mc.schedule = ctx_.cfg.schedule;
-        mc.window = evaluate_schedule(ctx_.cfg.schedule, mc.now);
-        mc.production_domain = ctx_.cfg.vercel.production_domain;
-        return mc;
-    }
+    message_context message_ctx() const { return module_message_context(ctx_); }
 
     watch_policy policy() const { return watch_policy{ctx_.cfg.monitoring.min_events, ctx_.cfg.monitoring.ratio}; }
 
@@ -317,29 +310,12 @@ private:
                                 click.user_id, req->watch.alert_events));
     }
 
-    static blocks::message plain(std::string text) {
-        blocks::message m;
-        m.text = text;
-        m.blocks.push_back(blocks::section(text, "reply"));
-        return m;
-    }
-};
-
-class watch_module final : public feature_module {
-public:
-    explicit watch_module(std::shared_ptr<watch_service_impl> impl) : impl_(std::move(impl)) {}
-    void stop() override { impl_->stop(); }
-
-private:
-    std::shared_ptr<watch_service_impl> impl_;
 };
 
 }  // namespace
 
 std::unique_ptr<feature_module> make_watch_service(bot_context& ctx, deploy_records& records) {
-    auto impl = std::make_shared<watch_service_impl>(ctx, records);
-    impl->attach();
-    return std::make_unique<watch_module>(std::move(impl));
+    return make_shared_module<watch_service_impl>(ctx, records);
 }
 
 }  // namespace deploybot

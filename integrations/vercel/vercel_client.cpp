@@ -390,4 +390,17 @@ asio::awaitable<api_result<vercel_deployment>> vercel_client::wait_for_ready(std
     }
 }
 
+asio::awaitable<std::string> vercel_client::find_attempt_build(std::string attempt) {
+    deployment_filter f;
+    f.target = "production";
+    f.limit = 20;
+    f.max_pages = 1;
+    auto list = co_await list_deployments(f);
+    if (!list) co_return std::string();
+    for (const auto& d : *list)
+        for (const auto& [k, v] : d.meta)
+            if (k == "deployBotAttempt" && v == attempt) co_return d.id;
+    co_return std::string();
+}
+
 }  // namespace deploybot

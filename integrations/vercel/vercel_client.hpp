@@ -148,6 +148,14 @@ struct alias_job_result {
     std::vector<promote_alias_status> failed_aliases;   // filled when job_status == failed
 };
 
+// How deploybot follows its own alias job (type "promote" or "rollback"):
+// promote_timeout overall, poll_interval_ms between reads, silent for at most
+// min(promote_timeout, 2 min). When the POST's outcome is unknown, a job of ours
+// must appear within 15 polls (3 s to 2 min): Vercel records the job before it
+// answers, so one that has not appeared by then was never accepted.
+alias_job_wait make_alias_job_wait(const config::vercel_t& cfg, std::string type, std::string deployment_id,
+                                   std::int64_t baseline_ms, bool unknown_outcome);
+
 // Which staging model the team uses (vercel.md §2).
 enum class vercel_staging_model {
     staged_production,    // A: target production, STAGED / not auto-assigned — promote moves the same build
@@ -189,6 +197,10 @@ public:
     // v1, then v9 when v1 answers 404.
     asio::awaitable<api_result<void>> rollback(std::string deployment_id, std::string description);
     asio::awaitable<api_result<std::vector<promote_alias_status>>> list_promote_aliases(bool failed_only);
+    // The production deployment deploybot created for `attempt` (meta
+    // deployBotAttempt), "" when there is none or Vercel did not answer: how a
+    // build whose create answer was lost, or made before a restart, is found.
+    asio::awaitable<std::string> find_attempt_build(std::string attempt);
 
     // Polls lastAliasRequest (vercel.md §3.5 steps 2–3) until our job is
     // finished, then checks the production alias. Errors: "timeout" (not

@@ -189,4 +189,19 @@ std::string deployment_link(const vercel_deployment& d) {
     return d.url.starts_with("http") ? d.url : "https://" + d.url;
 }
 
+alias_job_wait make_alias_job_wait(const config::vercel_t& cfg, std::string type, std::string deployment_id,
+                                   std::int64_t baseline_ms, bool unknown_outcome) {
+    alias_job_wait w;
+    w.type = std::move(type);
+    w.deployment_id = std::move(deployment_id);
+    w.baseline_ms = baseline_ms;
+    w.timeout = cfg.promote_timeout;
+    w.poll_interval = cfg.poll_interval;
+    w.silence_limit = std::min<std::chrono::milliseconds>(cfg.promote_timeout, std::chrono::seconds(120));
+    if (unknown_outcome)
+        w.appear_within = std::clamp<std::chrono::milliseconds>(cfg.poll_interval * 15, std::chrono::seconds(3),
+                                                                std::chrono::seconds(120));
+    return w;
+}
+
 }  // namespace deploybot
