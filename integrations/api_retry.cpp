@@ -14,6 +14,12 @@ namespace deploybot {
 
 using std::chrono::milliseconds;
 
+namespace {
+// Server headers are untrusted numbers: every conversion saturates instead of
+// overflowing (a reset "epoch" of 9e18 s is a very long wait, not UB).
+constexpr std::int64_t max_epoch_s = std::int64_t{1} << 40;   // ~35,000 years
+}  // namespace
+
 std::string api_error::to_string() const {
     std::string out = service;
     if (http_status != 0) out += fmt::format(" {}", http_status);
@@ -44,6 +50,8 @@ milliseconds make_exponential_wait(milliseconds base, int attempt) {
     return std::min(w, limit);
 }
 
+std::int64_t epoch_s_to_ms(std::int64_t s) { return std::clamp<std::int64_t>(s, -max_epoch_s, max_epoch_s) * 1000; }
+
 namespace {
 
 bool contains_ci(std::string_view hay, std::string_view needle) {
@@ -54,8 +62,12 @@ bool contains_ci(std::string_view hay, std::string_view needle) {
 }
 
 milliseconds until_ms(std::int64_t target_ms, std::int64_t now_ms) {
+    target_ms = std::clamp<std::int64_t>(target_ms, -max_epoch_s * 1000, max_epoch_s * 1000);
+    now_ms = std::clamp<std::int64_t>(now_ms, -max_epoch_s * 1000, max_epoch_s * 1000);
     return milliseconds(std::max<std::int64_t>(0, target_ms - now_ms));
 }
+
+milliseconds seconds_to_ms(std::chrono::seconds s) { return milliseconds(epoch_s_to_ms(std::max<std::int64_t>(0, s.count()))); }
 
 // Common tail: bound by attempts and by the longest wait we agree to sleep.
 retry_decision bounded(milliseconds wait, int attempt, const api_retry_options& opt, std::string give_up_code) {
@@ -71,9 +83,9 @@ retry_decision decide_github_retry(const github_limit_signals& s, int attempt, b
     if (s.status == 403 || s.status == 429) {
         milliseconds wait{0};
         if (s.retry_after) {
-            wait = std::chrono::duration_cast<milliseconds>(*s.retry_after);
+            wait = seconds_to_ms(*s.retry_after);
         } else if (s.remaining && *s.remaining == 0 && s.reset_epoch_s) {
-            wait = until_ms(*s.reset_epoch_s * 1000, now_epoch_ms);
+            wait = until_ms(epoch_s_to_ms(*s.reset_epoch_s), now_epoch_ms);
         } else if (s.status == 429 || contains_ci(s.message, "rate limit") || (s.remaining && *s.remaining == 0)) {
             // Secondary limit without retry-after: at least a minute, then doubling.
             wait = std::max(opt.secondary_min_wait, make_exponential_wait(opt.secondary_min_wait, attempt));
@@ -95,9 +107,9 @@ retry_decision decide_vercel_retry(const vercel_limit_signals& s, int attempt, b
         if (s.body_reset_ms)
             wait = until_ms(*s.body_reset_ms, now_epoch_ms);
         else if (s.header_reset_epoch_s)
-            wait = until_ms(*s.header_reset_epoch_s * 1000, now_epoch_ms);
+            wait = until_ms(epoch_s_to_ms(*s.header_reset_epoch_s), now_epoch_ms);
         else if (s.retry_after)
-            wait = std::chrono::duration_cast<milliseconds>(*s.retry_after);
+            wait = seconds_to_ms(*s.retry_after);
         else
             wait = make_exponential_wait(opt.backoff_base, attempt);
         if (!is_get) return {retry_action::give_up, wait, "rate_limited"};

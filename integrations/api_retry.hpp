@@ -46,6 +46,9 @@ bool outcome_unknown(const api_error& e);
 // Lets result<T, api_error>::value() throw (bugs only; callers test has_value()).
 [[noreturn]] void throw_exception_from_error(const api_error& e, const boost::source_location& loc);
 
+// Epoch seconds from a server header → milliseconds, saturating (never overflows).
+std::int64_t epoch_s_to_ms(std::int64_t epoch_s);
+
 template <class T>
 using api_result = boost::system::result<T, api_error>;
 

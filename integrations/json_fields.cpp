@@ -50,15 +50,4 @@ std::optional<json::value> parse_body(std::string_view body) {
     return v;
 }
 
-std::string percent_encode(std::string_view s, bool keep_slash) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/'))
-            out += static_cast<char>(c);
-        else
-            out += fmt::format("%{:02X}", c);
-    }
-    return out;
-}
-
 }  // namespace deploybot::json_fields

@@ -19,7 +19,5 @@ bool bool_of(const boost::json::object& o, std::string_view key);
 const boost::json::object* obj_of(const boost::json::object& o, std::string_view key);
 const boost::json::array* arr_of(const boost::json::object& o, std::string_view key);
 std::optional<boost::json::value> parse_body(std::string_view body);
-// RFC 3986 percent-encoding of everything but unreserved characters (and '/' when asked).
-std::string percent_encode(std::string_view s, bool keep_slash = false);
 
 }  // namespace deploybot::json_fields

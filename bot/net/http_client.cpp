@@ -4,6 +4,7 @@
 #include "bot/net/endpoint.hpp"
 #include "bot/log.hpp"
 
+#include <memory>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -111,13 +112,15 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
     // Parameters are values: a coroutine may outlive its caller's frame.
     asio::awaitable<result<std::unique_ptr<connection>>> open(endpoint ep,
                                                               std::chrono::steady_clock::time_point deadline) {
-        tcp::resolver resolver(executor_);
+        // Shared with the deadline's handler, which may run after this frame is
+        // gone (the timer fired just as the resolve completed): never by reference.
+        auto resolver = std::make_shared<tcp::resolver>(executor_);
         // The resolver has no timeout of its own: a timer cancels it.
         asio::steady_timer resolve_timer(executor_, deadline);
-        resolve_timer.async_wait([&resolver](system::error_code ec) {
-            if (!ec) resolver.cancel();
+        resolve_timer.async_wait([resolver](system::error_code ec) {
+            if (!ec) resolver->cancel();
         });
-        auto [rec, results] = co_await resolver.async_resolve(ep.host, ep.port, use_tuple);
+        auto [rec, results] = co_await resolver->async_resolve(ep.host, ep.port, use_tuple);
         resolve_timer.cancel();
         if (rec) co_return rec == asio::error::operation_aborted ? make_error_code(errc::timeout) : rec;
 

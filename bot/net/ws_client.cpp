@@ -5,6 +5,7 @@
 #include "bot/log.hpp"
 #include "bot/spawn.hpp"
 
+#include <memory>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -83,12 +84,14 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
 
     asio::awaitable<system::error_code> connect(endpoint ep) {   // a value: the frame may outlive the caller
         const auto deadline = std::chrono::steady_clock::now() + options_.handshake_timeout;
-        tcp::resolver resolver(executor_);
+        // Shared with the deadline's handler, which may run after this frame is
+        // gone (the timer fired just as the resolve completed): never by reference.
+        auto resolver = std::make_shared<tcp::resolver>(executor_);
         asio::steady_timer resolve_timer(executor_, deadline);
-        resolve_timer.async_wait([&resolver](system::error_code ec) {
-            if (!ec) resolver.cancel();
+        resolve_timer.async_wait([resolver](system::error_code ec) {
+            if (!ec) resolver->cancel();
         });
-        auto [rec, results] = co_await resolver.async_resolve(ep.host, ep.port, use_tuple);
+        auto [rec, results] = co_await resolver->async_resolve(ep.host, ep.port, use_tuple);
         resolve_timer.cancel();
         if (rec) co_return rec == asio::error::operation_aborted ? make_error_code(errc::timeout) : rec;
 

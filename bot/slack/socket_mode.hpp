@@ -1,6 +1,7 @@
 #pragma once
 #include "bot/core/backoff.hpp"
 #include "bot/core/envelope.hpp"
+#include "bot/slack/socket_mode_fsm.hpp"
 #include "bot/slack/slack_api.hpp"
 #include "bot/net/ws_client.hpp"
 
@@ -25,19 +26,6 @@ struct socket_mode_options {
     std::chrono::milliseconds too_many_websockets_backoff{60000};
     std::uint64_t jitter_seed = 0;                     // 0 = random
 };
-
-enum class connection_state { connecting, connected, reconnecting, stopped };
-
-struct socket_mode_status {
-    connection_state state = connection_state::connecting;
-    std::chrono::system_clock::time_point connected_since{};
-    int reconnects = 0;
-    int num_connections = 0;    // from the last hello
-    std::string host;           // from the last hello
-};
-
-// Why run() returned.
-enum class socket_mode_exit { stopped, auth_failed, link_disabled };
 
 // Keeps one ready Socket Mode connection to Slack. Every envelope is acked
 // as soon as it is parsed, before the handler runs; the handler must not block
@@ -67,7 +55,5 @@ public:
 private:
     std::shared_ptr<impl> impl_;
 };
-
-std::string_view to_string(connection_state s);
 
 }  // namespace deploybot

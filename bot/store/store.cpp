@@ -1,6 +1,8 @@
 #include "bot/store/store.hpp"
 
+#include "bot/core/time_ms.hpp"
 #include "bot/log.hpp"
+#include "bot/store/sqlite.hpp"
 
 #include <sqlite3.h>
 
@@ -66,80 +68,14 @@ CREATE INDEX timers_due ON timers(due_ms);
 )sql",
 };
 
-std::int64_t to_ms(std::chrono::system_clock::time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-std::chrono::system_clock::time_point from_ms(std::int64_t ms) {
-    return std::chrono::system_clock::time_point(
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::milliseconds(ms)));
-}
-
 system::error_code storage_error() { return make_error_code(errc::storage_error); }
 
-void log_sqlite_error(sqlite3* db, std::string_view what) {
-    log::error("store", "{}: {}", what, db ? sqlite3_errmsg(db) : "no database");
+int read_user_version(sql::database& db) {
+    auto st = db.prepare("PRAGMA user_version");
+    return st.next() ? static_cast<int>(st.integer(0)) : -1;
 }
 
-// RAII prepared statement.
-class statement {
-public:
-    statement(sqlite3* db, std::string_view sql) : db_(db) {
-        if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK) {
-            log_sqlite_error(db, "prepare");
-            stmt_ = nullptr;
-        }
-    }
-    ~statement() { sqlite3_finalize(stmt_); }
-    statement(const statement&) = delete;
-    statement& operator=(const statement&) = delete;
-
-    bool ok() const { return stmt_ != nullptr; }
-
-    statement& bind(int index, std::string_view text) {
-        if (stmt_) sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-        return *this;
-    }
-    statement& bind(int index, std::int64_t value) {
-        if (stmt_) sqlite3_bind_int64(stmt_, index, value);
-        return *this;
-    }
-
-    // SQLITE_ROW, SQLITE_DONE or an error code.
-    int step() {
-        if (!stmt_) return SQLITE_MISUSE;
-        const int rc = sqlite3_step(stmt_);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) log_sqlite_error(db_, "step");
-        return rc;
-    }
-
-    std::int64_t column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
-    std::string column_text(int i) const {
-        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, i));
-        return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i))) : std::string();
-    }
-
-private:
-    sqlite3* db_;
-    sqlite3_stmt* stmt_ = nullptr;
-};
-
-bool exec(sqlite3* db, const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-        log::error("store", "exec failed: {}", err ? err : "unknown error");
-        sqlite3_free(err);
-        return false;
-    }
-    return true;
-}
-
-int read_user_version(sqlite3* db) {
-    statement st(db, "PRAGMA user_version");
-    return st.step() == SQLITE_ROW ? static_cast<int>(st.column_int(0)) : -1;
-}
-
-bool migrate(sqlite3* db) {
+bool migrate(sql::database& db) {
     const int current = read_user_version(db);
     if (current < 0) return false;
     if (current > static_cast<int>(migrations.size())) {
@@ -148,16 +84,10 @@ bool migrate(sqlite3* db) {
         return false;
     }
     for (int v = current; v < static_cast<int>(migrations.size()); ++v) {
-        if (!exec(db, "BEGIN IMMEDIATE")) return false;
+        sql::transaction tx(db);
+        if (!tx.began()) return false;
         const auto set_version = "PRAGMA user_version = " + std::to_string(v + 1);
-        if (!exec(db, migrations[v]) || !exec(db, set_version.c_str())) {
-            exec(db, "ROLLBACK");
-            return false;
-        }
-        if (!exec(db, "COMMIT")) {
-            exec(db, "ROLLBACK");
-            return false;
-        }
+        if (!db.exec(migrations[v]) || !db.exec(set_version.c_str()) || !tx.commit()) return false;
         log::info("store", "migrated schema to version {}", v + 1);
     }
     return true;
@@ -170,6 +100,7 @@ result<std::unique_ptr<store>> store::open(const std::string& path) {
     const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
     // Owned from here so every early return closes it.
     std::unique_ptr<store> s(new store(db));
+    auto& conn = s->db();
     if (rc != SQLITE_OK) {
         log::error("store", "cannot open {}: {}", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         return storage_error();
@@ -189,49 +120,49 @@ result<std::unique_ptr<store>> store::open(const std::string& path) {
     // WAL lets readers (e.g. `deploybot check`, sqlite3 CLI) work beside the bot;
     // NORMAL is durable across application crashes, which is what we need.
     {
-        statement wal(db, "PRAGMA journal_mode=WAL");
-        if (wal.step() != SQLITE_ROW || wal.column_text(0) != "wal") {
-            log::error("store", "storage.path {}: cannot switch to WAL mode: {}", path, sqlite3_errmsg(db));
+        auto wal = conn.prepare("PRAGMA journal_mode=WAL");
+        if (!wal.next() || wal.text(0) != "wal") {
+            log::error("store", "storage.path {}: cannot switch to WAL mode: {}", path, conn.last_error());
             return storage_error();
         }
     }
-    if (!exec(db, "PRAGMA synchronous=NORMAL") || !exec(db, "PRAGMA foreign_keys=ON")) return storage_error();
-    if (!migrate(db)) return storage_error();
+    if (!conn.exec("PRAGMA synchronous=NORMAL") || !conn.exec("PRAGMA foreign_keys=ON")) return storage_error();
+    if (!migrate(conn)) return storage_error();
     return s;
 }
 
-store::store(sqlite3* db) : db_(db) {}
+store::store(sqlite3* db) : db_(std::make_unique<sql::database>(db)) {}
 
-store::~store() { sqlite3_close_v2(db_); }
+store::~store() = default;
 
-int store::schema_version() const { return read_user_version(db_); }
+int store::schema_version() const { return read_user_version(*db_); }
 
 int store::latest_schema_version() { return static_cast<int>(migrations.size()); }
 
-sqlite3* store::handle() const { return db_; }
+sqlite3* store::handle() const { return db_->native(); }
 
 result<std::int64_t> store::append_audit(const audit_entry& e) {
-    statement st(db_,
-                 "INSERT INTO audit_log (at_ms, user_id, kind, what, channel_id, detail) VALUES (?, ?, ?, ?, ?, ?)");
+    auto st = db_->prepare(
+        "INSERT INTO audit_log (at_ms, user_id, kind, what, channel_id, detail) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, to_ms(e.at)).bind(2, e.user_id).bind(3, e.kind).bind(4, e.what).bind(5, e.channel_id).bind(6, e.detail);
-    if (st.step() != SQLITE_DONE) return storage_error();
-    return sqlite3_last_insert_rowid(db_);
+    if (!st.run()) return storage_error();
+    return db_->last_insert_rowid();
 }
 
 std::vector<audit_entry> store::audit_tail(std::size_t n) const {
     std::vector<audit_entry> out;
-    statement st(db_,
-                 "SELECT id, at_ms, user_id, kind, what, channel_id, detail FROM audit_log ORDER BY id DESC LIMIT ?");
+    auto st = db_->prepare(
+        "SELECT id, at_ms, user_id, kind, what, channel_id, detail FROM audit_log ORDER BY id DESC LIMIT ?");
     st.bind(1, static_cast<std::int64_t>(n));
-    while (st.step() == SQLITE_ROW) {
+    while (st.next()) {
         audit_entry e;
-        e.id = st.column_int(0);
-        e.at = from_ms(st.column_int(1));
-        e.user_id = st.column_text(2);
-        e.kind = st.column_text(3);
-        e.what = st.column_text(4);
-        e.channel_id = st.column_text(5);
-        e.detail = st.column_text(6);
+        e.id = st.integer(0);
+        e.at = from_ms(st.integer(1));
+        e.user_id = st.text(2);
+        e.kind = st.text(3);
+        e.what = st.text(4);
+        e.channel_id = st.text(5);
+        e.detail = st.text(6);
         out.push_back(std::move(e));
     }
     std::reverse(out.begin(), out.end());
@@ -239,59 +170,59 @@ std::vector<audit_entry> store::audit_tail(std::size_t n) const {
 }
 
 bool store::mark_envelope_seen(std::string_view envelope_id, std::chrono::system_clock::time_point now) {
-    statement st(db_, "INSERT OR IGNORE INTO handled_envelopes (envelope_id, seen_ms) VALUES (?, ?)");
+    auto st = db_->prepare("INSERT OR IGNORE INTO handled_envelopes (envelope_id, seen_ms) VALUES (?, ?)");
     st.bind(1, envelope_id).bind(2, to_ms(now));
     // On a storage failure handle the envelope anyway: a rare duplicate beats a lost command.
-    if (st.step() != SQLITE_DONE) return true;
-    return sqlite3_changes(db_) > 0;
+    if (!st.run()) return true;
+    return db_->changes() > 0;
 }
 
 std::size_t store::prune_envelopes(std::chrono::system_clock::time_point older_than) {
-    statement st(db_, "DELETE FROM handled_envelopes WHERE seen_ms < ?");
+    auto st = db_->prepare("DELETE FROM handled_envelopes WHERE seen_ms < ?");
     st.bind(1, to_ms(older_than));
-    if (st.step() != SQLITE_DONE) return 0;
-    return static_cast<std::size_t>(sqlite3_changes(db_));
+    if (!st.run()) return 0;
+    return static_cast<std::size_t>(db_->changes());
 }
 
 std::optional<std::string> store::get_kv(std::string_view key) const {
-    statement st(db_, "SELECT value FROM kv WHERE key = ?");
+    auto st = db_->prepare("SELECT value FROM kv WHERE key = ?");
     st.bind(1, key);
-    if (st.step() != SQLITE_ROW) return std::nullopt;
-    return st.column_text(0);
+    if (!st.next()) return std::nullopt;
+    return st.text(0);
 }
 
 result<void> store::put_kv(std::string_view key, std::string_view value) {
-    statement st(db_, "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    auto st = db_->prepare("INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
     st.bind(1, key).bind(2, value);
-    if (st.step() != SQLITE_DONE) return storage_error();
+    if (!st.run()) return storage_error();
     return {};
 }
 
 result<void> store::erase_kv(std::string_view key) {
-    statement st(db_, "DELETE FROM kv WHERE key = ?");
+    auto st = db_->prepare("DELETE FROM kv WHERE key = ?");
     st.bind(1, key);
-    if (st.step() != SQLITE_DONE) return storage_error();
+    if (!st.run()) return storage_error();
     return {};
 }
 
 result<void> store::put_timer(std::string_view key, std::chrono::system_clock::time_point due) {
-    statement st(db_, "INSERT INTO timers (key, due_ms) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET due_ms = excluded.due_ms");
+    auto st = db_->prepare("INSERT INTO timers (key, due_ms) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET due_ms = excluded.due_ms");
     st.bind(1, key).bind(2, to_ms(due));
-    if (st.step() != SQLITE_DONE) return storage_error();
+    if (!st.run()) return storage_error();
     return {};
 }
 
 result<void> store::erase_timer(std::string_view key) {
-    statement st(db_, "DELETE FROM timers WHERE key = ?");
+    auto st = db_->prepare("DELETE FROM timers WHERE key = ?");
     st.bind(1, key);
-    if (st.step() != SQLITE_DONE) return storage_error();
+    if (!st.run()) return storage_error();
     return {};
 }
 
 std::optional<store::timer_row> store::next_timer() const {
-    statement st(db_, "SELECT key, due_ms FROM timers ORDER BY due_ms, key LIMIT 1");
-    if (st.step() != SQLITE_ROW) return std::nullopt;
-    return timer_row{st.column_text(0), from_ms(st.column_int(1))};
+    auto st = db_->prepare("SELECT key, due_ms FROM timers ORDER BY due_ms, key LIMIT 1");
+    if (!st.next()) return std::nullopt;
+    return timer_row{st.text(0), from_ms(st.integer(1))};
 }
 
 }  // namespace deploybot

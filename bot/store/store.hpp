@@ -13,6 +13,10 @@ struct sqlite3;
 
 namespace deploybot {
 
+namespace sql {
+class database;
+}
+
 struct audit_entry {
     std::int64_t id = 0;
     std::chrono::system_clock::time_point at;
@@ -59,13 +63,14 @@ public:
     };
     std::optional<timer_row> next_timer() const;
 
-    // Runs `sql` inside BEGIN IMMEDIATE … COMMIT via `fn(db)`; used by
-    // feature stores (deploy requests) that add their own tables by migration.
+    // The connection (statement cache, transactions) for feature stores such
+    // as the deploy records, whose tables are in the same migration list.
+    sql::database& db() const { return *db_; }
     sqlite3* handle() const;
 
 private:
     explicit store(sqlite3* db);
-    sqlite3* db_;
+    std::unique_ptr<sql::database> db_;
 };
 
 }  // namespace deploybot

@@ -1,5 +1,6 @@
 // The deploy service: construction, start/stop, transitions and their effects,
 // the deploy_records port and the routes (deploy_service_impl.hpp).
+#include "commands/service_clients.hpp"
 #include "commands/deploy/deploy_service_impl.hpp"
 
 #include "bot/log.hpp"
@@ -26,16 +27,8 @@ std::string short_sha(std::string_view sha) { return std::string(sha.substr(0, 7
 
 std::string deployment_of(const api_result<vercel_alias>& a) { return a ? a->deployment_id : std::string(); }
 
-deploy_service_impl::deploy_service_impl(bot_context& ctx)
-    : ctx_(ctx), store_(ctx.db),
-      // The clients compare their clock with the servers' timestamps
-      // (rate-limit resets, lastAliasRequest.requestedAt), so they use the
-      // real clock; ctx.clock drives the deploy schedule only (and is
-      // shifted in tests, which made promotes look older than the POST).
-      github_(ctx.http, ctx.cfg.github, ctx.tokens.github_token,
-              github_client_options{.retry = retry_options(ctx.cfg)}),
-      vercel_(ctx.http, ctx.cfg.vercel, ctx.tokens.vercel_token,
-              vercel_client_options{.retry = retry_options(ctx.cfg)}),
+deploy_service_impl::deploy_service_impl(bot_context& ctx, shared_clients clients)
+    : ctx_(ctx), store_(ctx.db), clients_(clients), github_(clients->github), vercel_(clients->vercel),
       tick_(ctx.executor) {
     if (auto r = store_.ensure_schema(); !r) log::error("deploy", "cannot create deploy tables: {}", r.error().message());
     register_routes();
@@ -228,7 +221,7 @@ void deploy_service_impl::register_routes() {
 namespace deploybot {
 
 
-std::unique_ptr<deploy_service> make_deploy_service(bot_context& ctx) {
+std::unique_ptr<deploy_service> make_deploy_service(bot_context& ctx, shared_clients clients) {
     using deploy_detail::deploy_service_impl;
     // shared_from_this needs shared ownership; the unique_ptr facade owns a shared core.
     struct holder final : deploy_service {
@@ -238,7 +231,7 @@ std::unique_ptr<deploy_service> make_deploy_service(bot_context& ctx) {
         deploy_records& records_port() override { return *impl; }
     };
     auto h = std::make_unique<holder>();
-    h->impl = std::make_shared<deploy_service_impl>(ctx);
+    h->impl = std::make_shared<deploy_service_impl>(ctx, clients);
     return h;
 }
 

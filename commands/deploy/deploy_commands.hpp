@@ -1,4 +1,5 @@
 #pragma once
+#include "commands/service_clients_fwd.hpp"
 #include "commands/bot_context.hpp"
 #include "commands/deploy/deploy_store.hpp"
 #include "commands/workflow/deploy_request.hpp"
@@ -56,6 +57,6 @@ public:
     virtual deploy_records& records_port() = 0;
 };
 
-std::unique_ptr<deploy_service> make_deploy_service(bot_context& ctx);
+std::unique_ptr<deploy_service> make_deploy_service(bot_context& ctx, shared_clients clients);
 
 }  // namespace deploybot

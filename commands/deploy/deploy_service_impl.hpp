@@ -1,4 +1,5 @@
 #pragma once
+#include "commands/service_clients.hpp"
 #include "bot/core/time_ms.hpp"
 #include "commands/module_support.hpp"
 #include "bot/spawn.hpp"
@@ -60,15 +61,16 @@ struct evaluation {
 // deploy_slash_commands.cpp. Not included outside commands/deploy/.
 class deploy_service_impl final : public deploy_records, public std::enable_shared_from_this<deploy_service_impl> {
 public:
-    explicit deploy_service_impl(bot_context& ctx);
+    deploy_service_impl(bot_context& ctx, shared_clients clients);
     void start();
     void stop();
 
 private:
     bot_context& ctx_;
     deploy_store store_;
-    github_client github_;
-    vercel_client vercel_;
+    shared_clients clients_;
+    github_client& github_;
+    vercel_client& vercel_;
     asio::steady_timer tick_;
     bool stopping_ = false;
     std::set<std::int64_t> evaluating_;

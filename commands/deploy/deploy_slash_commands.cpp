@@ -2,6 +2,7 @@
 // checklist buttons.
 #include "commands/deploy/deploy_service_impl.hpp"
 
+#include "bot/core/time_ms.hpp"
 #include "bot/core/permissions.hpp"
 #include "bot/log.hpp"
 #include "commands/gather.hpp"
@@ -20,10 +21,6 @@ namespace deploybot::deploy_detail {
 namespace {
 
 using namespace boost::asio::experimental::awaitable_operators;
-
-std::int64_t to_ms(time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
 
 std::string or_none(const std::string& s) { return s.empty() ? "(none configured)" : s; }
 

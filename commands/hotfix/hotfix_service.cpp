@@ -3,6 +3,7 @@
 // production build is created once, tagged with the attempt in its meta, and
 // found by that meta after a lost answer or a restart; the promote is sent once
 // with Vercel's lastAliasRequest baseline recorded before it.
+#include "commands/service_clients.hpp"
 #include "commands/hotfix/hotfix_service.hpp"
 #include "commands/module_support.hpp"
 #include "commands/hotfix/hotfix_helpers.hpp"
@@ -38,10 +39,9 @@ std::string pr_link(const github_pull& pr) { return "<" + pr.html_url + "|#" + s
 
 class hotfix_service_impl final : public post_live_sink, public std::enable_shared_from_this<hotfix_service_impl> {
 public:
-    hotfix_service_impl(bot_context& ctx, deploy_records& records)
-        : ctx_(ctx), records_(records),
-          vercel_(ctx.http, ctx.cfg.vercel, ctx.tokens.vercel_token, vercel_client_options{.retry = retry_options(ctx.cfg)}),
-          github_(ctx.http, ctx.cfg.github, ctx.tokens.github_token, github_client_options{.retry = retry_options(ctx.cfg)}) {}
+    hotfix_service_impl(bot_context& ctx, deploy_records& records, shared_clients clients)
+        : ctx_(ctx), records_(records), clients_(clients),
+          vercel_(clients->vercel), github_(clients->github) {}
 
     void attach() {
         records_.add_sink(this);
@@ -78,8 +78,9 @@ public:
 private:
     bot_context& ctx_;
     deploy_records& records_;
-    vercel_client vercel_;
-    github_client github_;
+    shared_clients clients_;
+    vercel_client& vercel_;
+    github_client& github_;
     bool stopping_ = false;
     std::set<std::int64_t> running_;
 
@@ -424,8 +425,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<feature_module> make_hotfix_service(bot_context& ctx, deploy_records& records) {
-    return make_shared_module<hotfix_service_impl>(ctx, records);
+std::unique_ptr<feature_module> make_hotfix_service(bot_context& ctx, deploy_records& records, shared_clients clients) {
+    return make_shared_module<hotfix_service_impl>(ctx, records, clients);
 }
 
 }  // namespace deploybot

@@ -1,4 +1,5 @@
 #pragma once
+#include "commands/service_clients_fwd.hpp"
 #include "commands/bot_context.hpp"
 #include "commands/deploy/deploy_commands.hpp"
 
@@ -11,6 +12,6 @@ namespace deploybot {
 // with a Deploy hotfix button, builds exactly that commit for production,
 // promotes it when Vercel stages it, follows it until production serves it,
 // and then tracks the back-merge into the main branch (a daily reminder).
-std::unique_ptr<feature_module> make_hotfix_service(bot_context& ctx, deploy_records& records);
+std::unique_ptr<feature_module> make_hotfix_service(bot_context& ctx, deploy_records& records, shared_clients clients);
 
 }  // namespace deploybot

@@ -2,6 +2,7 @@
 // `promoting`, the rollback POST recorded (with Vercel's lastAliasRequest
 // baseline) before it is sent and never sent twice, its outcome read from
 // Vercel when the answer is lost, announced once, watched like any go-live.
+#include "commands/service_clients.hpp"
 #include "commands/rollback/rollback_service.hpp"
 #include "commands/module_support.hpp"
 
@@ -59,11 +60,9 @@ struct offer_result {
 
 class rollback_service_impl final : public post_live_sink, public std::enable_shared_from_this<rollback_service_impl> {
 public:
-    rollback_service_impl(bot_context& ctx, deploy_records& records)
-        : ctx_(ctx), records_(records),
-          vercel_(ctx.http, ctx.cfg.vercel, ctx.tokens.vercel_token, vercel_client_options{.retry = retry_options(ctx.cfg)}),
-          github_(ctx.http, ctx.cfg.github, ctx.tokens.github_token, github_client_options{.retry = retry_options(ctx.cfg)}),
-          sentry_(ctx.http, ctx.cfg.sentry, ctx.tokens.sentry_token) {}
+    rollback_service_impl(bot_context& ctx, deploy_records& records, shared_clients clients)
+        : ctx_(ctx), records_(records), clients_(clients),
+          vercel_(clients->vercel), github_(clients->github), sentry_(clients->sentry) {}
 
     void attach() {
         records_.add_sink(this);
@@ -104,9 +103,10 @@ public:
 private:
     bot_context& ctx_;
     deploy_records& records_;
-    vercel_client vercel_;
-    github_client github_;
-    sentry_client sentry_;
+    shared_clients clients_;
+    vercel_client& vercel_;
+    github_client& github_;
+    sentry_client& sentry_;
     bool stopping_ = false;
     std::set<std::int64_t> running_;                    // rollbacks with a live coroutine
     std::set<std::int64_t> postmortems_;                // issues being opened
@@ -447,8 +447,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<feature_module> make_rollback_service(bot_context& ctx, deploy_records& records) {
-    return make_shared_module<rollback_service_impl>(ctx, records);
+std::unique_ptr<feature_module> make_rollback_service(bot_context& ctx, deploy_records& records, shared_clients clients) {
+    return make_shared_module<rollback_service_impl>(ctx, records, clients);
 }
 
 }  // namespace deploybot

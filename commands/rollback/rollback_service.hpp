@@ -1,4 +1,5 @@
 #pragma once
+#include "commands/service_clients_fwd.hpp"
 #include "commands/bot_context.hpp"
 #include "commands/deploy/deploy_commands.hpp"
 
@@ -11,6 +12,6 @@ namespace deploybot {
 // watch alert's Roll back button create a rollback record that Vercel's
 // instant rollback carries out, followed until production serves the target.
 // A rollback that goes live opens the post-mortem issue on GitHub.
-std::unique_ptr<feature_module> make_rollback_service(bot_context& ctx, deploy_records& records);
+std::unique_ptr<feature_module> make_rollback_service(bot_context& ctx, deploy_records& records, shared_clients clients);
 
 }  // namespace deploybot

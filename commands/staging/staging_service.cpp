@@ -3,6 +3,7 @@
 // Its first poll takes the current staging build as seen without announcing it.
 // Posts go out one at a time, in order, through the deploy records' post_once
 // (Slack pacing, and a lost answer is looked up before anything is re-sent).
+#include "commands/service_clients.hpp"
 #include "commands/staging/staging_service.hpp"
 #include "commands/module_support.hpp"
 
@@ -58,10 +59,9 @@ std::string change_lines(const github_comparison& cmp, const std::vector<std::st
 
 class staging_service_impl final : public std::enable_shared_from_this<staging_service_impl> {
 public:
-    staging_service_impl(bot_context& ctx, deploy_records& records)
-        : ctx_(ctx), records_(records),
-          vercel_(ctx.http, ctx.cfg.vercel, ctx.tokens.vercel_token, vercel_client_options{.retry = retry_options(ctx.cfg)}),
-          github_(ctx.http, ctx.cfg.github, ctx.tokens.github_token, github_client_options{.retry = retry_options(ctx.cfg)}) {}
+    staging_service_impl(bot_context& ctx, deploy_records& records, shared_clients clients)
+        : ctx_(ctx), records_(records), clients_(clients),
+          vercel_(clients->vercel), github_(clients->github) {}
 
     void attach() {
         std::weak_ptr<staging_service_impl> weak = shared_from_this();
@@ -86,8 +86,9 @@ public:
 private:
     bot_context& ctx_;
     deploy_records& records_;
-    vercel_client vercel_;
-    github_client github_;
+    shared_clients clients_;
+    vercel_client& vercel_;
+    github_client& github_;
     staging_feed feed_;
     bool stopping_ = false;
     bool polling_ = false;
@@ -257,8 +258,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<feature_module> make_staging_service(bot_context& ctx, deploy_records& records) {
-    return make_shared_module<staging_service_impl>(ctx, records);
+std::unique_ptr<feature_module> make_staging_service(bot_context& ctx, deploy_records& records, shared_clients clients) {
+    return make_shared_module<staging_service_impl>(ctx, records, clients);
 }
 
 }  // namespace deploybot

@@ -3,6 +3,7 @@
 // goes back in as an event (watch_baseline, watch_checked, …) that is saved
 // before anything is posted. The next check is a durable timer, so a restart
 // mid-watch resumes where it stopped and posts nothing twice.
+#include "commands/service_clients.hpp"
 #include "commands/watch/watch_service.hpp"
 #include "commands/module_support.hpp"
 
@@ -30,24 +31,14 @@ using std::chrono::seconds;
 
 constexpr std::string_view timer_prefix = "watch:";
 
-api_retry_options sentry_retry(const config& cfg) {
-    api_retry_options o;
-    o.max_attempts = cfg.http.max_retries + 1;
-    o.backoff_base = cfg.http.retry_backoff;
-    // A check that cannot be read soon is "no data" for its interval; the
-    // watch goes on rather than waiting out a long rate limit.
-    o.max_wait = std::chrono::seconds(30);
-    return o;
-}
-
 std::string no_data_note(const api_error& e) { return "Sentry: " + e.to_string(); }
 
 
 class watch_service_impl final : public post_live_sink, public std::enable_shared_from_this<watch_service_impl> {
 public:
-    watch_service_impl(bot_context& ctx, deploy_records& records)
-        : ctx_(ctx), records_(records),
-          sentry_(ctx.http, ctx.cfg.sentry, ctx.tokens.sentry_token, sentry_client_options{.retry = sentry_retry(ctx.cfg)}) {}
+    watch_service_impl(bot_context& ctx, deploy_records& records, shared_clients clients)
+        : ctx_(ctx), records_(records), clients_(clients),
+          sentry_(clients->sentry) {}
 
     void attach() {
         records_.add_sink(this);
@@ -82,7 +73,8 @@ public:
 private:
     bot_context& ctx_;
     deploy_records& records_;
-    sentry_client sentry_;
+    shared_clients clients_;
+    sentry_client& sentry_;
     bool stopping_ = false;
     std::set<std::int64_t> summarising_;
     std::set<std::int64_t> alerting_;
@@ -314,8 +306,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<feature_module> make_watch_service(bot_context& ctx, deploy_records& records) {
-    return make_shared_module<watch_service_impl>(ctx, records);
+std::unique_ptr<feature_module> make_watch_service(bot_context& ctx, deploy_records& records, shared_clients clients) {
+    return make_shared_module<watch_service_impl>(ctx, records, clients);
 }
 
 }  // namespace deploybot

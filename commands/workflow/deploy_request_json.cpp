@@ -1,5 +1,7 @@
 #include "commands/workflow/deploy_request.hpp"
 
+#include "bot/core/time_ms.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -28,16 +30,6 @@ ci_state parse_ci_state(std::string_view s) {
 
 // ---- JSON ----
 namespace {
-
-std::int64_t to_ms(time_point t) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-time_point from_ms(std::int64_t ms) {
-    // Clamped so the conversion to the clock's nanoseconds cannot overflow (±290 years).
-    constexpr std::int64_t limit = std::int64_t{9'000'000'000'000};
-    ms = std::clamp(ms, -limit, limit);
-    return time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::milliseconds{ms})};
-}
 
 json::value opt_ms(const std::optional<time_point>& t) { return t ? json::value(to_ms(*t)) : json::value(nullptr); }
 

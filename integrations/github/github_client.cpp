@@ -1,3 +1,4 @@
+#include "integrations/url_build.hpp"
 #include "integrations/github/github_client.hpp"
 #include "integrations/json_fields.hpp"
 
@@ -284,7 +285,7 @@ asio::awaitable<api_result<std::vector<http_response>>> github_client::get_all_p
 }
 
 asio::awaitable<api_result<std::string>> github_client::get_branch_head(std::string branch) {
-    auto r = co_await send("GET", repo_url("/branches/" + percent_encode(branch, true)), {});
+    auto r = co_await send("GET", repo_url("/branches/" + url_build::path(branch)), {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("branch");
@@ -295,7 +296,7 @@ asio::awaitable<api_result<std::string>> github_client::get_branch_head(std::str
 
 asio::awaitable<api_result<github_combined_status>> github_client::get_combined_status(std::string ref) {
     auto pages = co_await get_all_pages(
-        repo_url(fmt::format("/commits/{}/status?per_page={}", percent_encode(ref, true), opts_.per_page)));
+        repo_url(fmt::format("/commits/{}/status?per_page={}", url_build::path(ref), opts_.per_page)));
     if (!pages) co_return pages.error();
     github_combined_status out;
     bool first = true;
@@ -324,9 +325,9 @@ asio::awaitable<api_result<github_combined_status>> github_client::get_combined_
 
 asio::awaitable<api_result<std::vector<github_check_run>>> github_client::list_check_runs(std::string ref,
                                                                                           std::string check_name) {
-    auto url = repo_url(fmt::format("/commits/{}/check-runs?filter=latest&per_page={}", percent_encode(ref, true),
+    auto url = repo_url(fmt::format("/commits/{}/check-runs?filter=latest&per_page={}", url_build::path(ref),
                                     opts_.per_page));
-    if (!check_name.empty()) url += "&check_name=" + percent_encode(check_name);
+    if (!check_name.empty()) url += "&check_name=" + url_build::segment(check_name);
     auto pages = co_await get_all_pages(url);
     if (!pages) co_return pages.error();
     std::vector<github_check_run> out;
@@ -341,7 +342,7 @@ asio::awaitable<api_result<std::vector<github_check_run>>> github_client::list_c
 }
 
 asio::awaitable<api_result<std::vector<github_file>>> github_client::get_commit_files(std::string sha) {
-    auto r = co_await send("GET", repo_url("/commits/" + percent_encode(sha, true)), {});
+    auto r = co_await send("GET", repo_url("/commits/" + url_build::path(sha)), {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("commit");
@@ -354,7 +355,7 @@ asio::awaitable<api_result<std::vector<github_file>>> github_client::get_commit_
 
 asio::awaitable<api_result<github_comparison>> github_client::compare(std::string base, std::string head) {
     auto pages = co_await get_all_pages(repo_url(
-        fmt::format("/compare/{}...{}?per_page={}", percent_encode(base, true), percent_encode(head, true), opts_.per_page)));
+        fmt::format("/compare/{}...{}?per_page={}", url_build::path(base), url_build::path(head), opts_.per_page)));
     if (!pages) co_return pages.error();
     github_comparison out;
     bool first = true;
@@ -412,7 +413,7 @@ asio::awaitable<api_result<github_comparison>> github_client::compare(std::strin
 
 asio::awaitable<api_result<std::vector<github_pull>>> github_client::list_pulls_for_commit(std::string sha) {
     auto pages =
-        co_await get_all_pages(repo_url(fmt::format("/commits/{}/pulls?per_page={}", percent_encode(sha, true), opts_.per_page)));
+        co_await get_all_pages(repo_url(fmt::format("/commits/{}/pulls?per_page={}", url_build::path(sha), opts_.per_page)));
     if (!pages) co_return pages.error();
     std::vector<github_pull> out;
     for (auto& p : *pages) {
@@ -454,7 +455,7 @@ asio::awaitable<api_result<std::optional<github_pull>>> github_client::find_open
     const auto owner = cfg_.repo.substr(0, cfg_.repo.find('/'));
     auto r = co_await send("GET",
                            repo_url(fmt::format("/pulls?state=open&head={}&base={}&per_page={}",
-                                                percent_encode(owner + ":" + head_branch), percent_encode(cfg_.main_branch),
+                                                url_build::segment(owner + ":" + head_branch), url_build::segment(cfg_.main_branch),
                                                 opts_.per_page)),
                            {});
     if (!r) co_return r.error();

@@ -1,3 +1,4 @@
+#include "integrations/url_build.hpp"
 #include "integrations/sentry/sentry_client.hpp"
 
 #include "bot/log.hpp"
@@ -6,9 +7,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/url.hpp>
 #include <fmt/format.h>
 
@@ -33,7 +32,7 @@ using query_list = std::vector<std::pair<std::string, std::string>>;
 
 // Everything but RFC 3986 unreserved characters is escaped: sentry.md §1 asks
 // for "()", ":" and spaces to be encoded, and a version may hold '/'.
-std::string encoded(std::string_view s) { return urls::encode(s, urls::unreserved_chars); }
+std::string encoded(std::string_view s) { return url_build::segment(s); }
 
 void append_query(urls::url& u, const query_list& query) {
     for (auto& [k, v] : query) {

@@ -1,3 +1,4 @@
+#include "integrations/url_build.hpp"
 #include "integrations/vercel/vercel_client.hpp"
 #include "integrations/json_fields.hpp"
 #include "integrations/vercel/vercel_parse.hpp"
@@ -55,12 +56,7 @@ std::int64_t vercel_client::now_ms() const {
 asio::awaitable<api_result<http_response>> vercel_client::send(std::string method, std::string path,
                                                                  string_pairs query, std::string body) {
     if (!cfg_.team.empty()) query.emplace_back("teamId", cfg_.team);
-    std::string url = cfg_.api_url + path;
-    char sep = '?';
-    for (auto& [k, v] : query) {
-        url += sep + percent_encode(k) + "=" + percent_encode(v);
-        sep = '&';
-    }
+    const std::string url = url_build::with_query(cfg_.api_url + path, query);
     const bool is_get = method == "GET";
     for (int attempt = 1;; ++attempt) {
         http_request req;
@@ -92,7 +88,7 @@ asio::awaitable<api_result<http_response>> vercel_client::send(std::string metho
                         if (auto ms = opt_int_of(*lim, "resetMs"))
                             sig.body_reset_ms = *ms;
                         else if (auto s = opt_int_of(*lim, "reset"))
-                            sig.body_reset_ms = *s * 1000;
+                            sig.body_reset_ms = epoch_s_to_ms(*s);
                     }
                 }
             }
@@ -111,7 +107,7 @@ asio::awaitable<api_result<http_response>> vercel_client::send(std::string metho
 }
 
 asio::awaitable<api_result<vercel_alias>> vercel_client::get_alias(std::string domain) {
-    auto r = co_await send("GET", "/v4/aliases/" + percent_encode(domain), {}, {});
+    auto r = co_await send("GET", "/v4/aliases/" + url_build::segment(domain), {}, {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v) co_return bad_json("alias");
@@ -130,7 +126,7 @@ asio::awaitable<api_result<vercel_alias>> vercel_client::get_alias(std::string d
 }
 
 asio::awaitable<api_result<vercel_deployment>> vercel_client::get_deployment(std::string id_or_url) {
-    auto r = co_await send("GET", "/v13/deployments/" + percent_encode(id_or_url), {}, {});
+    auto r = co_await send("GET", "/v13/deployments/" + url_build::segment(id_or_url), {}, {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("deployment");
@@ -168,7 +164,7 @@ asio::awaitable<api_result<std::vector<vercel_deployment>>> vercel_client::list_
 }
 
 asio::awaitable<api_result<vercel_project>> vercel_client::get_project() {
-    auto r = co_await send("GET", "/v9/projects/" + percent_encode(cfg_.project), {}, {});
+    auto r = co_await send("GET", "/v9/projects/" + url_build::segment(cfg_.project), {}, {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("project");
@@ -178,7 +174,7 @@ asio::awaitable<api_result<vercel_project>> vercel_client::get_project() {
 asio::awaitable<api_result<promote_result>> vercel_client::promote(std::string deployment_id) {
     // A 409 is an error like any other (vercel.md §3.5): the caller confirms
     // through the production alias instead of taking it as success.
-    auto r = co_await send("POST", "/v10/projects/" + percent_encode(cfg_.project) + "/promote/" + percent_encode(deployment_id), {},
+    auto r = co_await send("POST", "/v10/projects/" + url_build::segment(cfg_.project) + "/promote/" + url_build::segment(deployment_id), {},
                            "{}");
     if (!r) co_return r.error();
     co_return promote_result{r->status};
@@ -223,7 +219,7 @@ asio::awaitable<api_result<vercel_deployment>> vercel_client::create_deployment(
 asio::awaitable<api_result<void>> vercel_client::rollback(std::string deployment_id, std::string description) {
     string_pairs q;
     if (!description.empty()) q.emplace_back("description", description.substr(0, 250));
-    const auto tail = "/projects/" + percent_encode(cfg_.project) + "/rollback/" + percent_encode(deployment_id);
+    const auto tail = "/projects/" + url_build::segment(cfg_.project) + "/rollback/" + url_build::segment(deployment_id);
     auto r = co_await send("POST", "/v1" + tail, q, "{}");
     // v9 only when v1 is an unknown route here: a 404 about the deployment itself is
     // the answer, and a second POST would repeat the mutation.
@@ -239,7 +235,7 @@ bool is_unknown_route(const api_error& e) {
 asio::awaitable<api_result<std::vector<promote_alias_status>>> vercel_client::list_promote_aliases(bool failed_only) {
     string_pairs q{{"limit", "100"}};
     if (failed_only) q.emplace_back("failedOnly", "true");
-    auto r = co_await send("GET", "/v1/projects/" + percent_encode(cfg_.project) + "/promote/aliases", std::move(q), {});
+    auto r = co_await send("GET", "/v1/projects/" + url_build::segment(cfg_.project) + "/promote/aliases", std::move(q), {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("promote aliases");

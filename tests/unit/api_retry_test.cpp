@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <limits>
+
 using namespace deploybot;
 using namespace std::chrono_literals;
 using std::chrono::milliseconds;
@@ -246,4 +248,24 @@ TEST_CASE("github links: the web host comes from github.api_url (GitHub Enterpri
           "https://ghe.example.com/acme/shop-web/commit/9b0d5e1/checks");
     CHECK(github_checks_url("https://api.github.com", "acme/shop-web", "9b0d5e1") ==
           "https://github.com/acme/shop-web/commit/9b0d5e1/checks");
+}
+
+TEST_CASE("rate-limit headers at the edges of int64 saturate instead of overflowing") {
+    constexpr auto big = std::numeric_limits<std::int64_t>::max();
+    constexpr auto small = std::numeric_limits<std::int64_t>::min();
+    // A reset "epoch" of 9e18 s: a wait far beyond max_wait, so give up (never UB, never a negative wait).
+    github_limit_signals g{403, std::nullopt, 0, big, ""};
+    auto d = decide_github_retry(g, 1, true, now_ms, test_opts());
+    CHECK(d.action == retry_action::give_up);
+    CHECK(d.wait > 120000ms);
+    github_limit_signals past{403, std::nullopt, 0, small, ""};
+    CHECK(decide_github_retry(past, 1, true, now_ms, test_opts()).wait == 0ms);
+    github_limit_signals ra{429, std::chrono::seconds(big), std::nullopt, std::nullopt, ""};
+    CHECK(decide_github_retry(ra, 1, true, now_ms, test_opts()).action == retry_action::give_up);
+    vercel_limit_signals v{429, small, big, std::nullopt};
+    CHECK(decide_vercel_retry(v, 1, true, now_ms, test_opts()).wait == 0ms);   // resetMs in the past wins
+    vercel_limit_signals vh{429, std::nullopt, big, std::nullopt};
+    CHECK(decide_vercel_retry(vh, 1, true, now_ms, test_opts()).action == retry_action::give_up);
+    vercel_limit_signals vr{429, std::nullopt, std::nullopt, std::chrono::seconds(big)};
+    CHECK(decide_vercel_retry(vr, 1, true, now_ms, test_opts()).action == retry_action::give_up);
 }
