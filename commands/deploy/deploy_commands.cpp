@@ -27,7 +27,7 @@ std::string short_sha(std::string_view sha) { return std::string(sha.substr(0, 7
 std::string deployment_of(const api_result<vercel_alias>& a) { return a ? a->deployment_id : std::string(); }
 
 deploy_service_impl::deploy_service_impl(bot_context& ctx)
-    : ctx_(ctx), store_(ctx.db),
+    : ctx_(ctx), store_(ctx.db), metrics_(ctx.metrics, store_),
       // The clients compare their clock with the servers' timestamps
       // (rate-limit resets, lastAliasRequest.requestedAt), so they use the
       // real clock; ctx.clock drives the deploy schedule only (and is
@@ -99,6 +99,7 @@ deploy_service_impl::outcome deploy_service_impl::transition(std::int64_t id, co
         }
         log::info("deploy", "#{} {} -> {} ({})", id, to_string(req->state), to_string(t.request.state),
                   t.audit_what);
+        metrics_.on_transition(*req, t.request);
         execute(t.request, t.effects);
         return {true, false, ""};
     }

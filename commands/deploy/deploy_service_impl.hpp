@@ -3,6 +3,7 @@
 #include "commands/module_support.hpp"
 #include "bot/spawn.hpp"
 #include "commands/deploy/deploy_commands.hpp"
+#include "commands/deploy/deploy_metrics.hpp"
 #include "commands/deploy/deploy_store.hpp"
 #include "commands/render/deploy_message.hpp"
 #include "commands/workflow/deploy_request.hpp"
@@ -67,6 +68,7 @@ public:
 private:
     bot_context& ctx_;
     deploy_store store_;
+    deploy_metrics metrics_;   // after store_, which its collector reads
     github_client github_;
     vercel_client vercel_;
     asio::steady_timer tick_;
