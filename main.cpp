@@ -2,6 +2,7 @@
 #include "bot/config.hpp"
 #include "bot/net/http_client.hpp"
 #include "bot/log.hpp"
+#include "bot/log_format.hpp"
 #include "bot/slack/slack_api.hpp"
 #include "commands/modules.hpp"
 
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
         if (check) run_check(loaded.cfg, tokens);
         return 1;
     }
+    if (loaded.cfg.log.format == config::log_t::format_t::json) log::set_format(log::format::json);
     if (check) {
         const int rc = run_check(loaded.cfg, tokens);
         if (rc == 0) std::fprintf(stderr, "config %s: ok\n", config_path.c_str());

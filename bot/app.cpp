@@ -5,6 +5,9 @@
 #include "bot/net/http_client.hpp"
 #include "bot/store/instance_lock.hpp"
 #include "bot/log.hpp"
+#include "bot/metrics.hpp"
+#include "bot/ops_server.hpp"
+#include "bot/runtime_metrics.hpp"
 #include "bot/core/permissions.hpp"
 #include "bot/core/router.hpp"
 #include "bot/slack/slack_api.hpp"
@@ -29,6 +32,8 @@ constexpr std::size_t max_command_text = 2000;
 struct app::impl {
     asio::io_context& ioc_;
     app_options options_;
+    metrics::registry metrics_;    // before everything that counts into it
+    runtime_metrics counts_{metrics_};
     instance_lock lock_;   // before db_: released after the database is closed
     std::unique_ptr<store> db_;
     http_client http_;
@@ -41,17 +46,19 @@ struct app::impl {
     std::chrono::system_clock::time_point started_at_;
     wall_clock clock_;
     bool stopping_ = false;
+    std::unique_ptr<ops_server> ops_;   // /healthz, /metrics; destroyed first
 
-    static http_client_options http_options(const config& cfg) {
+    static http_client_options http_options(const config& cfg, runtime_metrics* counts) {
         http_client_options o;
         o.timeout = cfg.http.timeout;
         o.max_body_bytes = cfg.http.max_body_bytes;
         o.tls.ca_file = cfg.tls.ca_file;
+        o.metrics = counts;
         return o;
     }
 
     impl(asio::io_context& ioc, app_options options)
-        : ioc_(ioc), options_(std::move(options)), http_(ioc.get_executor(), http_options(options_.cfg)),
+        : ioc_(ioc), options_(std::move(options)), http_(ioc.get_executor(), http_options(options_.cfg, &counts_)),
           slack_(ioc.get_executor(), http_,
                  slack_api_options{options_.cfg.slack.api_url, options_.tokens.slack_bot_token,
                                    options_.tokens.slack_app_token}) {
@@ -187,13 +194,18 @@ struct app::impl {
         so.ws.max_message_bytes = options_.cfg.slack.max_message_bytes;
         so.ws.idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.cfg.slack.ping_interval) * 3;
         so.hello_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.cfg.slack.hello_timeout);
+        so.metrics = &counts_;
         socket_ = std::make_unique<socket_mode_client>(ioc_.get_executor(), slack_, so,
                                                        [this](envelope_frame env) { on_envelope(std::move(env)); });
         timers_ = std::make_unique<scheduler>(ioc_.get_executor(), *db_, options_.time);
         ctx_.reset(new bot_context{ioc_.get_executor(), options_.cfg, slack_, *db_, http_, options_.tokens,
-                                   clock_, started_at_, [this] { return socket_->status(); }, routes_, *timers_});
+                                   clock_, started_at_, [this] { return socket_->status(); }, routes_, *timers_,
+                                   metrics_});
         if (options_.make_modules) modules_ = options_.make_modules(*ctx_);
         if (options_.configure_routes) options_.configure_routes(*ctx_);
+        counts_.track_connection([this] { return socket_->status(); });
+        ops_ = ops_server::start(ioc_.get_executor(), options_.cfg.http.listen,
+                                 {[this] { return socket_->status(); }, db_.get(), &metrics_});
 
         auto who = co_await slack_.auth_test();
         if (!who) {
@@ -214,6 +226,7 @@ struct app::impl {
         log::info("app", "deploybot {} starting; serving channel {}", DEPLOYBOT_VERSION, options_.cfg.slack.channel);
         const auto why = co_await socket_->run();
         stopping_ = true;
+        if (ops_) ops_->stop();
         timers_->stop();
         for (auto& m : modules_) m->stop();
         http_.close_idle();
@@ -233,6 +246,7 @@ asio::awaitable<int> app::run() { co_return co_await impl_->run(); }
 
 void app::stop() {
     impl_->stopping_ = true;
+    if (impl_->ops_) impl_->ops_->stop();
     if (impl_->socket_) impl_->socket_->stop();
 }
 

@@ -73,7 +73,11 @@ struct config {
         std::size_t max_body_bytes = 8 << 20;
         int max_retries = 3;                          // GitHub/Vercel reads; writes are never retried blindly
         std::chrono::milliseconds retry_backoff{2000};  // first exponential backoff step
+        std::string listen = "127.0.0.1:9187";        // /healthz and /metrics; "" = off
     } http;
+    struct log_t {
+        enum class format_t { text, json } format = format_t::text;   // json: one object per line
+    } log;
     std::chrono::seconds checklist_refresh{30};      // automatic re-evaluation of open requests
 };
 

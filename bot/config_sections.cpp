@@ -2,6 +2,8 @@
 // (unknown keys, windows that never open, the two-person rule).
 #include "bot/config_detail.hpp"
 
+#include "bot/net/endpoint.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -200,6 +202,19 @@ void reader::read_config(const json::object& root, config& cfg) {
     read_number(http, "http", "max_body_bytes", 1024, std::int64_t{1} << 30, cfg.http.max_body_bytes);
     read_number(http, "http", "max_retries", 0, 20, cfg.http.max_retries);
     read_duration(http, "http", "retry_backoff_ms", 1, 600000, cfg.http.retry_backoff);
+    if (read_string(http, "http", "listen", cfg.http.listen) && !cfg.http.listen.empty()) {
+        std::string why;
+        if (!parse_listen_address(cfg.http.listen, &why))
+            problem("http.listen", fmt::format("\"{}\" {}", cfg.http.listen, why));
+    }
+
+    // log
+    const auto* log_section = section(root, "log");
+    if (std::string format; read_string(log_section, "log", "format", format)) {
+        if (format == "text") cfg.log.format = config::log_t::format_t::text;
+        else if (format == "json") cfg.log.format = config::log_t::format_t::json;
+        else problem("log.format", fmt::format("\"{}\" must be \"text\" or \"json\"", format));
+    }
 
     read_duration(&root, "", "checklist_refresh_s", 1, 86400, cfg.checklist_refresh);
 

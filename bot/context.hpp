@@ -6,6 +6,7 @@
 #include "bot/core/blocks.hpp"
 #include "bot/core/envelope.hpp"
 #include "bot/core/router.hpp"
+#include "bot/metrics.hpp"
 #include "bot/scheduler.hpp"
 #include "bot/slack/slack_api.hpp"
 #include "bot/slack/socket_mode.hpp"
@@ -37,6 +38,7 @@ struct bot_context {
     std::function<socket_mode_status()> socket_status;
     router& routes;
     scheduler& timers;       // durable timers on the injected time source (clock() is its now())
+    metrics::registry& metrics;   // /metrics: modules add their own families (loop thread only)
 };
 
 // Ephemeral answer to the person who typed a command (response_url, so it

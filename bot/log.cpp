@@ -1,4 +1,8 @@
 #include "bot/log.hpp"
+#include "bot/log_format.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +14,8 @@
 namespace deploybot::log {
 namespace {
 
+std::atomic<int> line_format{static_cast<int>(format::text)};
+
 struct state {
     std::mutex mutex;
     std::vector<std::string> secrets;
@@ -20,6 +26,55 @@ struct state {
 state& global() {
     static state s;
     return s;
+}
+
+const char* json_level_name(level l) {
+    switch (l) {
+    case level::debug: return "debug";
+    case level::info: return "info";
+    case level::warn: return "warn";
+    case level::error: return "error";
+    }
+    return "?";
+}
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is not one
+// (overlong forms, surrogates and code points above U+10FFFF included).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = b(i);
+    if (c < 0x80) return 1;
+    std::size_t n = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c == 0xE0) n = 3, lo = 0xA0;
+    else if (c == 0xED) n = 3, hi = 0x9F;
+    else if (c >= 0xE1 && c <= 0xEF) n = 3;
+    else if (c == 0xF0) n = 4, lo = 0x90;
+    else if (c >= 0xF1 && c <= 0xF3) n = 4;
+    else if (c == 0xF4) n = 4, hi = 0x8F;
+    else return 0;
+    if (i + n > s.size()) return 0;
+    if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+    for (std::size_t k = 2; k < n; ++k)
+        if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+    return n;
+}
+
+std::string valid_utf8(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size();) {
+        const auto n = utf8_sequence(s, i);
+        if (n == 0) {
+            out += "\uFFFD";
+            ++i;
+        } else {
+            out.append(s.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
 }
 
 const char* level_name(level l) {
@@ -213,6 +268,17 @@ void set_sink(sink_fn sink) {
     g.sink = std::move(sink);
 }
 
+void set_format(format f) { line_format.store(static_cast<int>(f), std::memory_order_relaxed); }
+
+std::string render_json_line(std::string_view ts, level lvl, std::string_view component, std::string_view message) {
+    boost::json::object o;
+    o["ts"] = ts;
+    o["level"] = json_level_name(lvl);
+    o["component"] = valid_utf8(component);
+    o["msg"] = valid_utf8(message);
+    return boost::json::serialize(o);
+}
+
 void set_min_level(level lvl) { detail::min_level.store(static_cast<int>(lvl), std::memory_order_relaxed); }
 
 void write(level lvl, std::string_view component, std::string_view message) {
@@ -222,9 +288,12 @@ void write(level lvl, std::string_view component, std::string_view message) {
     const std::time_t secs = static_cast<std::time_t>(ms / 1000);
     std::tm tm{};
     gmtime_r(&secs, &tm);
-    std::string line = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {} {}: {}", tm.tm_year + 1900,
-                                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000,
-                                   level_name(lvl), component, scrub(message, max_message_bytes));
+    const std::string ts = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                                       tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+    std::string line =
+        line_format.load(std::memory_order_relaxed) == static_cast<int>(format::json)
+            ? render_json_line(ts, lvl, component, scrub(message, max_message_bytes))
+            : fmt::format("{} {} {}: {}", ts, level_name(lvl), component, scrub(message, max_message_bytes));
     auto& g = global();
     std::lock_guard lock(g.mutex);
     if (g.sink) {

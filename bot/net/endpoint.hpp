@@ -1,6 +1,8 @@
 #pragma once
 #include "bot/core/error.hpp"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,5 +25,15 @@ result<endpoint> parse_endpoint(std::string_view url);
 
 // Pure: true when `host` is an IPv4/IPv6 literal (no SNI for those).
 bool is_ip_literal(std::string_view host);
+
+// Where a server listens, as written in http.listen ("127.0.0.1:9187").
+struct listen_address {
+    std::string host;   // an IP literal (IPv6 without brackets) or "localhost"
+    std::uint16_t port = 0;   // 0 = any free port
+};
+
+// Pure: "IPv4:port", "[IPv6]:port" or "localhost:port"; nullopt, with the
+// reason in *why, for anything else.
+std::optional<listen_address> parse_listen_address(std::string_view text, std::string* why = nullptr);
 
 }  // namespace deploybot

@@ -3,6 +3,7 @@
 #include "bot/net/tls.hpp"
 #include "bot/net/endpoint.hpp"
 #include "bot/log.hpp"
+#include "bot/runtime_metrics.hpp"
 
 #include <memory>
 #include <boost/asio/as_tuple.hpp>
@@ -239,7 +240,14 @@ http_client::~http_client() { close_idle(); }
 
 asio::awaitable<result<http_response>> http_client::request(http_request req) {
     auto p = impl_;
-    co_return co_await p->run(std::move(req));
+    const auto service = req.service;
+    auto r = co_await p->run(std::move(req));
+    if (p->options_.metrics) p->options_.metrics->api_response(service, r ? r->status : 0);
+    co_return r;
+}
+
+void http_client::note_rate_limit_wait(std::string_view service, std::chrono::milliseconds wait) {
+    if (impl_->options_.metrics) impl_->options_.metrics->rate_limit_wait(service, wait);
 }
 
 void http_client::close_idle() {

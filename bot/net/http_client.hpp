@@ -16,6 +16,8 @@ namespace deploybot {
 
 namespace asio = boost::asio;
 
+class runtime_metrics;
+
 struct http_header {
     std::string name;
     std::string value;
@@ -27,6 +29,7 @@ struct http_request {
     std::vector<http_header> headers;
     std::string body;
     std::optional<std::chrono::milliseconds> timeout;   // default: client's
+    std::string_view service = "other";   // metrics label ("slack", "github", …); a literal
 };
 
 struct http_response {
@@ -48,6 +51,7 @@ struct http_client_options {
     std::size_t max_header_bytes = 16 << 10;
     std::size_t max_idle_per_host = 4;
     tls_options tls;
+    runtime_metrics* metrics = nullptr;          // counts responses per service and status; null = off
 };
 
 // HTTP/1.1 client shared by Slack, GitHub, Vercel and Sentry clients.
@@ -62,6 +66,9 @@ public:
     http_client& operator=(const http_client&) = delete;
 
     asio::awaitable<result<http_response>> request(http_request req);
+
+    // A caller waits out a rate limit of `service` before trying again (metrics only).
+    void note_rate_limit_wait(std::string_view service, std::chrono::milliseconds wait);
 
     // Closes idle pooled connections (shutdown).
     void close_idle();

@@ -40,7 +40,11 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
     std::shared_ptr<ssl::context> tls_context_;   // outlives the stream
     std::variant<std::monostate, std::unique_ptr<plain_ws>, std::unique_ptr<tls_ws>> ws_;
     beast::flat_buffer buffer_;
-    std::deque<std::string> outbox_;
+    struct outgoing {
+        std::string text;
+        std::function<void()> on_written;
+    };
+    std::deque<outgoing> outbox_;
     bool writing_ = false;
     bool open_ = false;
     bool closing_ = false;
@@ -145,7 +149,7 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
             while (!self->outbox_.empty() && self->open_) {
                 system::error_code ec = co_await self->visit([&](auto& ws) -> asio::awaitable<system::error_code> {
                     ws.text(true);
-                    auto [e, n] = co_await ws.async_write(asio::buffer(self->outbox_.front()), use_tuple);
+                    auto [e, n] = co_await ws.async_write(asio::buffer(self->outbox_.front().text), use_tuple);
                     co_return e;
                 });
                 if (ec) {
@@ -154,7 +158,9 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
                     self->abort();
                     break;
                 }
+                auto done = std::move(self->outbox_.front().on_written);
                 self->outbox_.pop_front();
+                if (done) done();
             }
             self->writing_ = false;
             self->drained_.cancel();
@@ -195,9 +201,9 @@ asio::awaitable<result<ws_connection::message>> ws_connection::read() {
     co_return m;
 }
 
-void ws_connection::send(std::string text) {
+void ws_connection::send(std::string text, std::function<void()> on_written) {
     if (!impl_->open_ || impl_->closing_) return;
-    impl_->outbox_.push_back(std::move(text));
+    impl_->outbox_.push_back({std::move(text), std::move(on_written)});
     impl_->start_writer();
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -37,7 +38,8 @@ public:
     asio::awaitable<result<message>> read();
 
     // Queues a text frame. Returns immediately; write errors end the connection.
-    void send(std::string text);
+    // `on_written` (optional) runs once the frame is written to the socket.
+    void send(std::string text, std::function<void()> on_written = {});
 
     // Closing handshake with `code`, bounded by `timeout`, then the socket is closed.
     asio::awaitable<void> close(int code, std::chrono::milliseconds timeout);

@@ -97,6 +97,7 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
             req.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
             if (!token.empty()) req.headers.push_back({"Authorization", "Bearer " + token});
             req.body = payload;
+            req.service = "slack";
             auto res = co_await http_.request(std::move(req));
             if (!res) co_return transport_error(res.error());
             if (res->status == 429) {
@@ -104,6 +105,7 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
                 if (attempt >= options_.max_rate_limit_retries || wait > options_.max_retry_after)
                     co_return slack_error{"ratelimited", "gave up after " + std::to_string(attempt + 1) + " tries", 429};
                 log::warn("slack", "{} rate limited; retrying in {}s", what, wait.count());
+                http_.note_rate_limit_wait("slack", wait);
                 co_await sleep_until(steady::now() + wait);
                 continue;
             }
@@ -120,6 +122,7 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
             if (ok && ok->is_bool() && !ok->as_bool()) {
                 auto code = string_field(obj, "error");
                 if (code == "ratelimited" && attempt < options_.max_rate_limit_retries) {
+                    http_.note_rate_limit_wait("slack", std::chrono::seconds(5));
                     co_await sleep_until(steady::now() + std::chrono::seconds(5));
                     continue;
                 }

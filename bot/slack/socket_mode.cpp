@@ -1,6 +1,7 @@
 #include "bot/slack/socket_mode.hpp"
 
 #include "bot/log.hpp"
+#include "bot/runtime_metrics.hpp"
 #include "bot/spawn.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -157,7 +158,7 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
                     ws.send(make_restarting_ack(env->envelope_id));
                 return;
             }
-            ws.send(make_ack(env->envelope_id));   // ack first, always
+            ws.send(make_ack(env->envelope_id), ack_observer(env->type));   // ack first, always
             // The handler runs in a later turn of the loop, so the ack's write
             // starts before any handler work (even the dedup write to SQLite).
             asio::post(executor_, [self = shared_from_this(), env = std::move(*env)]() mutable {
@@ -175,6 +176,16 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
             if (bad->envelope_id && !machine_.stopping()) ws.send(make_ack(*bad->envelope_id));
             log::warn("socket", "connection {}: ignoring a frame: {}", id, bad->reason);
         }
+    }
+
+    // Counts the envelope now and its ack once written (null without metrics).
+    std::function<void()> ack_observer(envelope_type type) {
+        auto* m = options_.metrics;
+        if (!m) return {};
+        m->envelope_received(type);
+        return [m, type, read_at = std::chrono::steady_clock::now()] {
+            m->ack_written(type, std::chrono::steady_clock::now() - read_at);
+        };
     }
 
     static asio::awaitable<void> close_connection(std::shared_ptr<impl> self, sm::conn_id id,

@@ -14,6 +14,8 @@
 
 namespace deploybot {
 
+class runtime_metrics;
+
 struct socket_mode_options {
     ws_options ws;
     std::chrono::milliseconds hello_timeout{10000};
@@ -25,6 +27,7 @@ struct socket_mode_options {
     backoff_policy backoff{std::chrono::milliseconds(1000), std::chrono::milliseconds(60000)};
     std::chrono::milliseconds too_many_websockets_backoff{60000};
     std::uint64_t jitter_seed = 0;                     // 0 = random
+    runtime_metrics* metrics = nullptr;                // envelopes, acks, ack latency; null = off
 };
 
 // Keeps one ready Socket Mode connection to Slack. Every envelope is acked

@@ -28,7 +28,8 @@ std::string short_sha(std::string_view sha) { return std::string(sha.substr(0, 7
 std::string deployment_of(const api_result<vercel_alias>& a) { return a ? a->deployment_id : std::string(); }
 
 deploy_service_impl::deploy_service_impl(bot_context& ctx, shared_clients clients)
-    : ctx_(ctx), store_(ctx.db), clients_(clients), github_(clients->github), vercel_(clients->vercel),
+    : ctx_(ctx), store_(ctx.db), metrics_(ctx.metrics, store_), clients_(clients), github_(clients->github),
+      vercel_(clients->vercel),
       tick_(ctx.executor) {
     if (auto r = store_.ensure_schema(); !r) log::error("deploy", "cannot create deploy tables: {}", r.error().message());
     register_routes();
@@ -92,6 +93,7 @@ deploy_service_impl::outcome deploy_service_impl::transition(std::int64_t id, co
         }
         log::info("deploy", "#{} {} -> {} ({})", id, to_string(req->state), to_string(t.request.state),
                   t.audit_what);
+        metrics_.on_transition(*req, t.request);
         execute(t.request, t.effects);
         return {true, false, ""};
     }

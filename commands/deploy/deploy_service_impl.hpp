@@ -4,6 +4,7 @@
 #include "commands/module_support.hpp"
 #include "bot/spawn.hpp"
 #include "commands/deploy/deploy_commands.hpp"
+#include "commands/deploy/deploy_metrics.hpp"
 #include "commands/deploy/deploy_store.hpp"
 #include "commands/render/deploy_message.hpp"
 #include "commands/workflow/deploy_request.hpp"
@@ -68,6 +69,7 @@ public:
 private:
     bot_context& ctx_;
     deploy_store store_;
+    deploy_metrics metrics_;   // after store_, which its collector reads
     shared_clients clients_;
     github_client& github_;
     vercel_client& vercel_;

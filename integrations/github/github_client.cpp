@@ -215,6 +215,7 @@ asio::awaitable<api_result<http_response>> github_client::send(std::string metho
         std::optional<github_cached_get> cached;
         if (idempotent) cached = etag_cache_.find(url);
         if (cached) req.headers.push_back({"If-None-Match", cached->etag});
+        req.service = service_name;
         auto r = co_await http_.request(std::move(req));
         milliseconds wait{0};
         if (!r) {
@@ -264,6 +265,7 @@ asio::awaitable<api_result<http_response>> github_client::send(std::string metho
                 co_return err;
             }
             wait = d.wait;
+            if (resp.status == 403 || resp.status == 429) http_.note_rate_limit_wait(service_name, wait);
             log::warn("github", "{} {} answered {}, retrying in {} ms", method, url, resp.status, wait.count());
         }
         asio::steady_timer timer(co_await asio::this_coro::executor);

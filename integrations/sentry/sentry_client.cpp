@@ -153,6 +153,7 @@ asio::awaitable<api_result<http_response>> sentry_client::send(std::string metho
             req.headers.push_back({"Content-Type", "application/json"});
             req.body = body;
         }
+        req.service = service_name;
         auto r = co_await http_.request(std::move(req));
         sentry_limit_signals sig;
         api_error err;
@@ -174,6 +175,7 @@ asio::awaitable<api_result<http_response>> sentry_client::send(std::string metho
         }
         log::warn("sentry", "{} {} failed ({}), retrying in {} ms", method, path_and_query, err.to_string(),
                   d.wait.count());
+        if (sig.status == 429) http_.note_rate_limit_wait(service_name, d.wait);
         co_await sleep_for(d.wait);
     }
 }

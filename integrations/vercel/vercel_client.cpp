@@ -67,6 +67,7 @@ asio::awaitable<api_result<http_response>> vercel_client::send(std::string metho
             req.headers.push_back({"Content-Type", "application/json"});
             req.body = body.empty() ? std::string("{}") : body;
         }
+        req.service = service_name;
         auto r = co_await http_.request(std::move(req));
         milliseconds wait{0};
         if (!r) {
@@ -100,6 +101,7 @@ asio::awaitable<api_result<http_response>> vercel_client::send(std::string metho
                 co_return err;
             }
             wait = d.wait;
+            if (resp.status == 429) http_.note_rate_limit_wait(service_name, wait);
             log::warn("vercel", "{} {} answered {}, retrying in {} ms", method, path, resp.status, wait.count());
         }
         co_await sleep_for(wait);

@@ -94,6 +94,7 @@ inline config test_config(const fakes::fake_slack& slack, const std::string& dir
     cfg.http.timeout = std::chrono::milliseconds(5000);
     cfg.http.retry_backoff = std::chrono::milliseconds(50);
     cfg.http.max_retries = 1;
+    cfg.http.listen = "127.0.0.1:0";   // /healthz and /metrics on a free port (logged)
     return cfg;
 }
 

@@ -193,7 +193,8 @@ struct world {
 
     // The real binary instead of the in-process bot (same fakes, same storage).
     std::unique_ptr<child> proc;
-    void start_process() {
+    // `extra`: more top-level keys, e.g. R"("log": {"format": "json"},)".
+    void start_process(const std::string& extra = "") {
         const auto path = dir + "/deploybot.json";
         std::ofstream(path) << fmt::format(R"({{
   "slack":   {{ "api_url": "{}", "channel": "{}", "ping_interval_s": 1 }},
@@ -205,12 +206,13 @@ struct world {
                "production_domain": "example.id", "poll_interval_ms": 100, "promote_timeout_s": 20 }},
   "storage": {{ "path": "{}/deploybot.sqlite3" }},
   "tls":     {{ "ca_file": "{}" }},
-  "http":    {{ "timeout_ms": 5000, "max_retries": 1, "retry_backoff_ms": 20 }},
+  "http":    {{ "timeout_ms": 5000, "max_retries": 1, "retry_backoff_ms": 20, "listen": "127.0.0.1:0" }},
+  {}
   "checklist_refresh_s": 1
 }})",
                                            slack.api_url(), channel, deployer, deployer2, both_roles, qa, both_roles,
                                            admin, gh.base_url(), vc.base_url(), vc.opts().project_id,
-                                           vc.opts().team_id, dir, fakes::pki().ca_file);
+                                           vc.opts().team_id, dir, fakes::pki().ca_file, extra);
         proc = spawn_process();
         REQUIRE(slack.wait_for_sessions(1, 20s));
     }

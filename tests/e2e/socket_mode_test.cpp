@@ -353,10 +353,13 @@ TEST_CASE("a frame over slack.max_message_bytes drops that connection only; the 
     f.start(std::move(o));
     const auto first = f.ready_session();
     f.slack.send_raw(first, std::string(256 * 1024, 'x'));
-    // WebSocket forbids skipping a message, so the limit ends this connection (close 1009) …
+    // WebSocket forbids skipping a message, so the limit ends this connection: Beast writes
+    // close 1009 and closes the socket with the rest of the 256 KiB unread, which makes the
+    // kernel send a reset that can overtake the close frame at the fake (then it sees the
+    // connection vanish, code 0). Either way the connection ends, and only this one …
     auto code = f.slack.wait_for_close_code(first, 5s);
     REQUIRE(code);
-    CHECK(*code == 1009);
+    CHECK((*code == 1009 || *code == 0));
     // … and a fresh one takes over at once.
     REQUIRE(f.replaced(first, 10s));
     const auto id = f.slack.send_slash_command("/deploy", "help", "U0DEPLOYER1", "C0DEPLOYS01");

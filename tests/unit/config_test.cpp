@@ -546,3 +546,32 @@ TEST_CASE("config: the watch and post-mortem keys — defaults, values, and a re
     CHECK(has_problem(bad, "monitoring.mention"));
     CHECK(has_problem(parse_config(with("monitoring", R"({"ratio": "3"})")), "monitoring.ratio"));
 }
+
+TEST_CASE("config: http.listen and log.format — defaults, values, and a readable problem for each bad one") {
+    const auto d = parse_config(minimal);
+    CHECK(d.cfg.http.listen == "127.0.0.1:9187");
+    CHECK(d.cfg.log.format == config::log_t::format_t::text);
+
+    auto ok = parse_config(with("http", R"({"listen": "[::1]:0"})"));
+    CHECK(lines(ok.problems).empty());
+    CHECK(ok.cfg.http.listen == "[::1]:0");
+    auto off = parse_config(with("http", R"({"listen": ""})"));
+    CHECK(lines(off.problems).empty());
+    CHECK(off.cfg.http.listen.empty());
+    auto json = parse_config(with("log", R"({"format": "json"})"));
+    CHECK(lines(json.problems).empty());
+    CHECK(json.cfg.log.format == config::log_t::format_t::json);
+
+    const auto no_port = parse_config(with("http", R"({"listen": "127.0.0.1"})"));
+    CHECK(lines(no_port.problems) ==
+          std::vector<std::string>{"http.listen: \"127.0.0.1\" must be host:port, e.g. 127.0.0.1:9187 (or \"\" to "
+                                   "turn /healthz and /metrics off)"});
+    CHECK(has_problem(parse_config(with("http", R"({"listen": "127.0.0.1:70000"})")), "http.listen",
+                      "port must be a number from 0 to 65535"));
+    CHECK(has_problem(parse_config(with("http", R"({"listen": "metrics.internal:9187"})")), "http.listen",
+                      "must be an IP address"));
+    CHECK(has_problem(parse_config(with("http", R"({"listen": 9187})")), "http.listen", "must be a string"));
+    CHECK(lines(parse_config(with("log", R"({"format": "JSON lines"})")).problems) ==
+          std::vector<std::string>{"log.format: \"JSON lines\" must be \"text\" or \"json\""});
+    CHECK(has_problem(parse_config(with("log", R"({"level": "debug"})")), "log.level"));   // unknown key
+}
