@@ -220,7 +220,7 @@ TEST_CASE("stats: the PRs a record ships are kept while it is open and saved wit
     CHECK(t.request.changes.prs[1].pr_number == 42);
     CHECK_FALSE(apply(t.request, ev, now).changed);   // the same again changes nothing
     auto back = parse_request(serialize_request(t.request));
-    REQUIRE(back);
+    REQUIRE(back.has_value());
     CHECK(back->changes == t.request.changes);
     // Settled once the record is terminal.
     auto done = t.request;
