@@ -74,6 +74,9 @@ struct config {
         int max_retries = 3;                          // GitHub/Vercel reads; writes are never retried blindly
         std::chrono::milliseconds retry_backoff{2000};  // first exponential backoff step
     } http;
+    struct stats_t {
+        bool weekly_digest = true;                    // DORA figures in the channel, Monday 09:00 schedule.timezone
+    } stats;
     std::chrono::seconds checklist_refresh{30};      // automatic re-evaluation of open requests
 };
 

@@ -201,6 +201,12 @@ void reader::read_config(const json::object& root, config& cfg) {
     read_number(http, "http", "max_retries", 0, 20, cfg.http.max_retries);
     read_duration(http, "http", "retry_backoff_ms", 1, 600000, cfg.http.retry_backoff);
 
+    // stats
+    if (const auto* w = field(section(root, "stats"), "weekly_digest")) {
+        if (w->is_bool()) cfg.stats.weekly_digest = w->get_bool();
+        else problem("stats.weekly_digest", "must be true or false");
+    }
+
     read_duration(&root, "", "checklist_refresh_s", 1, 86400, cfg.checklist_refresh);
 
     check_windows_can_open(cfg.schedule);

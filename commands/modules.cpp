@@ -5,6 +5,7 @@
 #include "commands/hotfix/hotfix_service.hpp"
 #include "commands/rollback/rollback_service.hpp"
 #include "commands/staging/staging_service.hpp"
+#include "commands/stats/stats_service.hpp"
 #include "commands/watch/watch_service.hpp"
 
 namespace deploybot {
@@ -19,11 +20,13 @@ module_list make_feature_modules(bot_context& ctx) {
     auto rollback = make_rollback_service(ctx, records);
     auto hotfix = make_hotfix_service(ctx, records);
     auto staging = make_staging_service(ctx, records);
+    auto stats = make_stats_service(ctx, records);
     out.push_back(std::move(deploy));
     out.push_back(std::move(watch));
     out.push_back(std::move(rollback));
     out.push_back(std::move(hotfix));
     out.push_back(std::move(staging));
+    out.push_back(std::move(stats));
     return out;
 }
 
