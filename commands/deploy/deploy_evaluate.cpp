@@ -205,9 +205,10 @@ asio::awaitable<api_result<std::optional<github_comparison>>> deploy_service_imp
     co_return std::optional<github_comparison>{std::move(*r)};
 }
 
-// Rounds 4–5: PRs of the commits, then their reviews, all concurrent.
-asio::awaitable<release_notes> deploy_service_impl::build_notes(github_comparison cmp) {
-    release_notes notes;
+// Rounds 4–5: PRs of the commits, then their reviews and first commits, all concurrent.
+asio::awaitable<built_notes> deploy_service_impl::build_notes(github_comparison cmp) {
+    built_notes out;
+    auto& notes = out.notes;
     notes.compare_url = cmp.html_url;
     notes.total_commits = cmp.total_commits;
     notes.behind_by = cmp.behind_by;
@@ -232,6 +233,12 @@ asio::awaitable<release_notes> deploy_service_impl::build_notes(github_compariso
     std::vector<asio::awaitable<api_result<std::vector<github_review>>>> review_lookups;
     for (const auto& p : prs) review_lookups.push_back(github_.list_reviews(p.number));
     auto reviews = co_await gather(ctx_.executor, std::move(review_lookups));
+    std::vector<asio::awaitable<api_result<std::optional<time_point>>>> first_lookups;
+    for (const auto& p : prs) first_lookups.push_back(github_.first_commit_time(p.number));
+    auto firsts = co_await gather(ctx_.executor, std::move(first_lookups));
+    for (std::size_t i = 0; i < prs.size(); ++i)
+        if (firsts[i] && firsts[i]->has_value() && (*firsts[i])->has_value() && out.changes.size() < max_shipped_changes)
+            out.changes.push_back(shipped_change{prs[i].number, ***firsts[i]});
     for (std::size_t i = 0; i < prs.size(); ++i) {
         shipped_pr sp;
         sp.number = prs[i].number;
@@ -248,7 +255,7 @@ asio::awaitable<release_notes> deploy_service_impl::build_notes(github_compariso
         }
         notes.prs.push_back(std::move(sp));
     }
-    co_return notes;
+    co_return out;
 }
 
 // Evaluates the request's automatic items and feeds the result in as an
@@ -274,8 +281,10 @@ asio::awaitable<void> deploy_service_impl::refresh(std::int64_t id, std::string 
         const auto key = ev.event.production.commit_sha + "..." + ev.event.staging.commit_sha;
         auto known = notes_for_.find(id);
         if (known == notes_for_.end() || known->second != key) {
-            notes_[id] = co_await build_notes(*ev.comparison);
+            auto built = co_await build_notes(*ev.comparison);
+            notes_[id] = std::move(built.notes);
             notes_for_[id] = key;
+            transition(id, changes_read{ev.event.staging.commit_sha, std::move(built.changes)}, "");
             spawn(update_checklist(id), "update");
         }
     }

@@ -49,6 +49,12 @@ struct evaluation {
     std::optional<github_comparison> comparison;   // production...candidate, when readable
 };
 
+// "What ships", and the first commit of each shipped PR (for lead time).
+struct built_notes {
+    release_notes notes;
+    std::vector<shipped_change> changes;   // the PRs whose first commit GitHub told
+};
+
 // The production deploy workflow: the I/O layer around the pure deploy_request
 // state machine. Every input (command, click, evaluation, promote progress)
 // becomes an event; apply() decides; the result is saved (request + audit row)
@@ -123,7 +129,7 @@ private:
     asio::awaitable<evaluation> evaluate();
     asio::awaitable<api_result<vercel_deployment>> get_deployment_or_empty(std::string id);
     asio::awaitable<api_result<std::optional<github_comparison>>> compare_or_empty(std::string base, std::string head);
-    asio::awaitable<release_notes> build_notes(github_comparison cmp);
+    asio::awaitable<built_notes> build_notes(github_comparison cmp);
     asio::awaitable<void> refresh(std::int64_t id, std::string requested_by);
 
     // ---------- promote ----------
