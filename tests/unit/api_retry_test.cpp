@@ -247,3 +247,17 @@ TEST_CASE("github links: the web host comes from github.api_url (GitHub Enterpri
     CHECK(github_checks_url("https://api.github.com", "acme/shop-web", "9b0d5e1") ==
           "https://github.com/acme/shop-web/commit/9b0d5e1/checks");
 }
+
+TEST_CASE("github: commit dates parse as instants; anything else is no date") {
+    using namespace std::chrono;
+    const auto t = parse_github_time("2026-11-27T03:05:00Z");
+    REQUIRE(t);
+    CHECK(duration_cast<seconds>(t->time_since_epoch()).count() == 1795748700);
+    const auto offset = parse_github_time("2026-11-27T10:05:00+07:00");
+    REQUIRE(offset);
+    CHECK(*offset == *t);
+    CHECK(parse_github_time("2026-11-27T03:05:00.250Z") == *t + milliseconds(250));
+    CHECK_FALSE(parse_github_time(""));
+    CHECK_FALSE(parse_github_time("yesterday"));
+    CHECK_FALSE(parse_github_time("2026-11-27T03:05:00Zjunk"));
+}
