@@ -230,24 +230,27 @@ asio::awaitable<built_notes> deploy_service_impl::build_notes(github_comparison 
         if (!has_pr)
             notes.direct_commits.push_back({cmp.commits[i].sha, cmp.commits[i].message, cmp.commits[i].author_login});
     }
-    std::vector<asio::awaitable<api_result<std::vector<github_review>>>> review_lookups;
-    for (const auto& p : prs) review_lookups.push_back(github_.list_reviews(p.number));
-    auto reviews = co_await gather(ctx_.executor, std::move(review_lookups));
-    std::vector<asio::awaitable<api_result<std::optional<time_point>>>> first_lookups;
-    for (const auto& p : prs) first_lookups.push_back(github_.first_commit_time(p.number));
-    auto firsts = co_await gather(ctx_.executor, std::move(first_lookups));
-    for (std::size_t i = 0; i < prs.size(); ++i)
-        if (firsts[i] && firsts[i]->has_value() && (*firsts[i])->has_value() && out.changes.size() < max_shipped_changes)
-            out.changes.push_back(shipped_change{prs[i].number, ***firsts[i]});
+    // One round: each PR's reviews (at i) and first commit (at prs.size() + i).
+    std::vector<asio::awaitable<pr_lookup>> lookups;
+    for (const auto& p : prs) lookups.push_back(reviews_of(p.number));
+    for (const auto& p : prs) lookups.push_back(first_commit_of(p.number));
+    auto found = co_await gather(ctx_.executor, std::move(lookups));
     for (std::size_t i = 0; i < prs.size(); ++i) {
+        const auto& first = found[prs.size() + i];
+        if (first && first->first_commit && first->first_commit->has_value() && (*first->first_commit)->has_value() &&
+            out.changes.size() < max_shipped_changes)
+            out.changes.push_back(shipped_change{prs[i].number, **(*first->first_commit)});
+    }
+    for (std::size_t i = 0; i < prs.size(); ++i) {
+        const auto& reviews = found[i];
         shipped_pr sp;
         sp.number = prs[i].number;
         sp.title = prs[i].title;
         sp.author = prs[i].user_login;
         sp.url = prs[i].html_url;
-        if (reviews[i] && reviews[i]->has_value()) {
+        if (reviews && reviews->reviews && reviews->reviews->has_value()) {
             std::vector<pr_review> rv;
-            for (const auto& r : **reviews[i]) rv.push_back({r.user_login, r.state, r.commit_id});
+            for (const auto& r : **reviews->reviews) rv.push_back({r.user_login, r.state, r.commit_id});
             auto summary = evaluate_reviews(sp.author, rv);
             sp.review = review_status_of(summary);
             sp.approvers = summary.approvers;
@@ -255,6 +258,18 @@ asio::awaitable<built_notes> deploy_service_impl::build_notes(github_comparison 
         }
         notes.prs.push_back(std::move(sp));
     }
+    co_return out;
+}
+
+asio::awaitable<pr_lookup> deploy_service_impl::reviews_of(int pr_number) {
+    pr_lookup out;
+    out.reviews = co_await github_.list_reviews(pr_number);
+    co_return out;
+}
+
+asio::awaitable<pr_lookup> deploy_service_impl::first_commit_of(int pr_number) {
+    pr_lookup out;
+    out.first_commit = co_await github_.first_commit_time(pr_number);
     co_return out;
 }
 
