@@ -13,7 +13,7 @@ std::vector<deploy_request> load_records_since(const store& db, time_point since
     sqlite3_stmt* raw = nullptr;
     // A record that went live (or restored production) in the period was
     // updated then or later, so updated_at bounds what can matter.
-    constexpr const char* sql = "SELECT body FROM deploy_requests WHERE updated_at >= ? ORDER BY id LIMIT ?";
+    constexpr const char* sql = "SELECT body FROM deploy_requests WHERE updated_at >= ? ORDER BY id DESC LIMIT ?";
     if (sqlite3_prepare_v2(db.handle(), sql, -1, &raw, nullptr) != SQLITE_OK) {
         log::error("stats", "cannot read deploy records: {}", sqlite3_errmsg(db.handle()));
         return out;

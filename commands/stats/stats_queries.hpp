@@ -9,7 +9,8 @@
 
 namespace deploybot {
 
-// At most `limit` records, oldest id first; an unreadable blob is skipped.
+// At most `limit` records, the newest first (over the limit the oldest are left out); an unreadable blob is
+// skipped.
 std::vector<deploy_request> load_records_since(const store& db, time_point since, std::size_t limit = 20000);
 
 }  // namespace deploybot
