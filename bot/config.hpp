@@ -78,6 +78,9 @@ struct config {
     struct log_t {
         enum class format_t { text, json } format = format_t::text;   // json: one object per line
     } log;
+    struct stats_t {
+        bool weekly_digest = true;                    // DORA figures in the channel, Monday 09:00 schedule.timezone
+    } stats;
     std::chrono::seconds checklist_refresh{30};      // automatic re-evaluation of open requests
 };
 

@@ -216,6 +216,12 @@ void reader::read_config(const json::object& root, config& cfg) {
         else problem("log.format", fmt::format("\"{}\" must be \"text\" or \"json\"", format));
     }
 
+    // stats
+    if (const auto* w = field(section(root, "stats"), "weekly_digest")) {
+        if (w->is_bool()) cfg.stats.weekly_digest = w->get_bool();
+        else problem("stats.weekly_digest", "must be true or false");
+    }
+
     read_duration(&root, "", "checklist_refresh_s", 1, 86400, cfg.checklist_refresh);
 
     check_windows_can_open(cfg.schedule);

@@ -39,6 +39,9 @@ constexpr std::array help_lines{
     help_line{subcommand::unlock, "/deploy unlock", "lift the freeze (admins)"},
     help_line{subcommand::override_window, "/deploy override <reason>",
               "let the active request deploy outside the window (admins, reason recorded)"},
+    help_line{subcommand::stats, "/deploy stats [days]",
+              "deploy frequency, lead time, change failure rate and time to restore over the last days (default 30), "
+              "against the period before"},
     help_line{subcommand::help, "/deploy help", "this list"},
 };
 
@@ -52,7 +55,7 @@ blocks::message render_help(const router& routes, const command_request& req) {
     std::string intro = "*deploybot* runs our deployment process from this channel.";
     if (req.unknown && !req.word.empty())
         intro = fmt::format("I don't know `{}`. Here is what I can do:", blocks::escape(req.word));
-    m.text = "deploybot commands: /deploy prod, status, history, cancel, rollback, hotfix, lock, unlock, help";
+    m.text = "deploybot commands: /deploy prod, status, history, cancel, rollback, hotfix, lock, unlock, override, stats, help";
     m.blocks.push_back(blocks::section(intro, "help.intro"));
     m.blocks.push_back(blocks::section(lines, "help.commands"));
     m.blocks.push_back(blocks::context({"Aliases: `/rollback` = `/deploy rollback`, `/hotfix` = `/deploy hotfix`"},

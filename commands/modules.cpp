@@ -6,6 +6,7 @@
 #include "commands/service_clients.hpp"
 #include "commands/rollback/rollback_service.hpp"
 #include "commands/staging/staging_service.hpp"
+#include "commands/stats/stats_service.hpp"
 #include "commands/watch/watch_service.hpp"
 
 namespace deploybot {
@@ -22,11 +23,13 @@ module_list make_feature_modules(bot_context& ctx) {
     auto rollback = make_rollback_service(ctx, records, clients);
     auto hotfix = make_hotfix_service(ctx, records, clients);
     auto staging = make_staging_service(ctx, records, clients);
+    auto stats = make_stats_service(ctx, records);
     out.push_back(std::move(deploy));
     out.push_back(std::move(watch));
     out.push_back(std::move(rollback));
     out.push_back(std::move(hotfix));
     out.push_back(std::move(staging));
+    out.push_back(std::move(stats));
     return out;
 }
 

@@ -21,7 +21,7 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-constexpr std::array<std::pair<std::string_view, subcommand>, 11> words{{
+constexpr std::array<std::pair<std::string_view, subcommand>, 12> words{{
     {"help", subcommand::help},
     {"prod", subcommand::prod},
     {"production", subcommand::prod},
@@ -33,6 +33,7 @@ constexpr std::array<std::pair<std::string_view, subcommand>, 11> words{{
     {"lock", subcommand::lock},
     {"unlock", subcommand::unlock},
     {"override", subcommand::override_window},
+    {"stats", subcommand::stats},
 }};
 
 }  // namespace
@@ -77,6 +78,7 @@ std::string_view to_string(subcommand s) {
     case subcommand::lock: return "lock";
     case subcommand::unlock: return "unlock";
     case subcommand::override_window: return "override";
+    case subcommand::stats: return "stats";
     }
     return "help";
 }

@@ -4,7 +4,7 @@
 
 namespace deploybot {
 
-enum class subcommand { help, prod, status, history, cancel, rollback, hotfix, lock, unlock, override_window };
+enum class subcommand { help, prod, status, history, cancel, rollback, hotfix, lock, unlock, override_window, stats };
 
 struct command_request {
     subcommand sub = subcommand::help;

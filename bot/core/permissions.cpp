@@ -101,7 +101,7 @@ std::string render_permission_table() {
         {"`/deploy hotfix`", action::hotfix, "as their role"},
         {"`/deploy lock`, `/deploy unlock`", action::lock, "as their role"},
         {"`/deploy override`", action::override_schedule, "as their role"},
-        {"`/deploy status`, `history`, `help`, Refresh", action::view, "allow"},
+        {"`/deploy status`, `history`, `stats`, `help`, Refresh", action::view, "allow"},
     };
     std::string out = "| action | deployer | QA lead | admin | requester | anyone else | in another channel |\n"
                       "|---|---|---|---|---|---|---|\n";

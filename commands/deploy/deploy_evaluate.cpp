@@ -205,9 +205,10 @@ asio::awaitable<api_result<std::optional<github_comparison>>> deploy_service_imp
     co_return std::optional<github_comparison>{std::move(*r)};
 }
 
-// Rounds 4–5: PRs of the commits, then their reviews, all concurrent.
-asio::awaitable<release_notes> deploy_service_impl::build_notes(github_comparison cmp) {
-    release_notes notes;
+// Rounds 4–5: PRs of the commits, then their reviews and first commits, all concurrent.
+asio::awaitable<built_notes> deploy_service_impl::build_notes(github_comparison cmp) {
+    built_notes out;
+    auto& notes = out.notes;
     notes.compare_url = cmp.html_url;
     notes.total_commits = cmp.total_commits;
     notes.behind_by = cmp.behind_by;
@@ -229,18 +230,27 @@ asio::awaitable<release_notes> deploy_service_impl::build_notes(github_compariso
         if (!has_pr)
             notes.direct_commits.push_back({cmp.commits[i].sha, cmp.commits[i].message, cmp.commits[i].author_login});
     }
-    std::vector<asio::awaitable<api_result<std::vector<github_review>>>> review_lookups;
-    for (const auto& p : prs) review_lookups.push_back(github_.list_reviews(p.number));
-    auto reviews = co_await gather(ctx_.executor, std::move(review_lookups));
+    // One round: each PR's reviews (at i) and first commit (at prs.size() + i).
+    std::vector<asio::awaitable<pr_lookup>> lookups;
+    for (const auto& p : prs) lookups.push_back(reviews_of(p.number));
+    for (const auto& p : prs) lookups.push_back(first_commit_of(p.number));
+    auto found = co_await gather(ctx_.executor, std::move(lookups));
     for (std::size_t i = 0; i < prs.size(); ++i) {
+        const auto& first = found[prs.size() + i];
+        if (first && first->first_commit && first->first_commit->has_value() && (*first->first_commit)->has_value() &&
+            out.changes.size() < max_shipped_changes)
+            out.changes.push_back(shipped_change{prs[i].number, **(*first->first_commit)});
+    }
+    for (std::size_t i = 0; i < prs.size(); ++i) {
+        const auto& reviews = found[i];
         shipped_pr sp;
         sp.number = prs[i].number;
         sp.title = prs[i].title;
         sp.author = prs[i].user_login;
         sp.url = prs[i].html_url;
-        if (reviews[i] && reviews[i]->has_value()) {
+        if (reviews && reviews->reviews && reviews->reviews->has_value()) {
             std::vector<pr_review> rv;
-            for (const auto& r : **reviews[i]) rv.push_back({r.user_login, r.state, r.commit_id});
+            for (const auto& r : **reviews->reviews) rv.push_back({r.user_login, r.state, r.commit_id});
             auto summary = evaluate_reviews(sp.author, rv);
             sp.review = review_status_of(summary);
             sp.approvers = summary.approvers;
@@ -248,7 +258,19 @@ asio::awaitable<release_notes> deploy_service_impl::build_notes(github_compariso
         }
         notes.prs.push_back(std::move(sp));
     }
-    co_return notes;
+    co_return out;
+}
+
+asio::awaitable<pr_lookup> deploy_service_impl::reviews_of(int pr_number) {
+    pr_lookup out;
+    out.reviews = co_await github_.list_reviews(pr_number);
+    co_return out;
+}
+
+asio::awaitable<pr_lookup> deploy_service_impl::first_commit_of(int pr_number) {
+    pr_lookup out;
+    out.first_commit = co_await github_.first_commit_time(pr_number);
+    co_return out;
 }
 
 // Evaluates the request's automatic items and feeds the result in as an
@@ -274,8 +296,10 @@ asio::awaitable<void> deploy_service_impl::refresh(std::int64_t id, std::string 
         const auto key = ev.event.production.commit_sha + "..." + ev.event.staging.commit_sha;
         auto known = notes_for_.find(id);
         if (known == notes_for_.end() || known->second != key) {
-            notes_[id] = co_await build_notes(*ev.comparison);
+            auto built = co_await build_notes(*ev.comparison);
+            notes_[id] = std::move(built.notes);
             notes_for_[id] = key;
+            transition(id, changes_read{ev.event.staging.commit_sha, std::move(built.changes)}, "");
             spawn(update_checklist(id), "update");
         }
     }

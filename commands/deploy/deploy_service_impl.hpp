@@ -51,6 +51,19 @@ struct evaluation {
     std::optional<github_comparison> comparison;   // production...candidate, when readable
 };
 
+// "What ships", and the first commit of each shipped PR (for lead time).
+struct built_notes {
+    release_notes notes;
+    std::vector<shipped_change> changes;   // the PRs whose first commit GitHub told
+};
+
+// One of a PR's two look-ups for the notes (its reviews, or its first commit),
+// so both kinds go out in the same concurrent round.
+struct pr_lookup {
+    std::optional<api_result<std::vector<github_review>>> reviews;
+    std::optional<api_result<std::optional<time_point>>> first_commit;
+};
+
 // The production deploy workflow: the I/O layer around the pure deploy_request
 // state machine. Every input (command, click, evaluation, promote progress)
 // becomes an event; apply() decides; the result is saved (request + audit row)
@@ -127,7 +140,9 @@ private:
     asio::awaitable<evaluation> evaluate();
     asio::awaitable<api_result<vercel_deployment>> get_deployment_or_empty(std::string id);
     asio::awaitable<api_result<std::optional<github_comparison>>> compare_or_empty(std::string base, std::string head);
-    asio::awaitable<release_notes> build_notes(github_comparison cmp);
+    asio::awaitable<built_notes> build_notes(github_comparison cmp);
+    asio::awaitable<pr_lookup> reviews_of(int pr_number);
+    asio::awaitable<pr_lookup> first_commit_of(int pr_number);
     asio::awaitable<void> refresh(std::int64_t id, std::string requested_by);
 
     // ---------- promote ----------

@@ -217,6 +217,10 @@ private:
                 info.production_has_extra = cmp->behind_by;
             }
         }
+        // Where the PR's lead time starts (/deploy stats); the hotfix works without it.
+        shipped_changes changes;
+        if (auto first = co_await github_.first_commit_time(pr.number); first && first->has_value())
+            changes = shipped_changes{pr.head_sha, {shipped_change{pr.number, **first}}};
         // No await between this check and the save: one open hotfix at a time.
         if (auto why = busy(); !why.empty()) {
             co_await reply_ephemeral(ctx_, cmd, plain(why));
@@ -233,6 +237,7 @@ private:
         commit.url = pr.html_url;
         auto rec = make_hotfix_record(*id, cmd.user_id, ctx_.cfg.slack.channel, commit, production, std::move(info),
                                       ctx_.clock());
+        rec.changes = std::move(changes);
         if (!records_.create(rec, fmt::format("PR #{} ({}) by {}: {}", pr.number, pr.head_sha.substr(0, 7), cmd.user_id,
                                               args.reason))) {
             co_await reply_ephemeral(ctx_, cmd, plain("deploybot cannot write its database; nothing was started."));

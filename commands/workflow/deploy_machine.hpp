@@ -120,6 +120,7 @@ struct machine {
     transition_result on(const postmortem_failed& e);
     transition_result on(const backport_merged&);
     transition_result on(const backport_reminded&);
+    transition_result on(const changes_read& e);
     transition_result on(const cancel_request& e);
 };
 

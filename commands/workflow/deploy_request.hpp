@@ -182,6 +182,25 @@ struct postmortem_info {
     bool operator==(const postmortem_info&) const = default;
 };
 
+// A PR a record ships and when its first commit was authored: where its lead
+// time starts (/deploy stats). Read from GitHub with the release notes, so the
+// figures never call GitHub.
+struct shipped_change {
+    int pr_number = 0;
+    time_point first_commit_at{};
+
+    bool operator==(const shipped_change&) const = default;
+};
+
+struct shipped_changes {
+    std::string head_sha;                // the commit they were read for ("" = never read)
+    std::vector<shipped_change> prs;     // at most max_shipped_changes
+
+    bool operator==(const shipped_changes&) const = default;
+};
+
+inline constexpr std::size_t max_shipped_changes = 100;
+
 struct deploy_request {
     std::int64_t id = 0;
     record_kind kind = record_kind::production;
@@ -218,6 +237,7 @@ struct deploy_request {
     hotfix_info hotfix;                  // kind == hotfix
     postmortem_info postmortem;          // rollback and hotfix, once live
     std::int64_t rolled_back_by = 0;     // state rolled_back: the rollback record
+    shipped_changes changes;             // the PRs it ships (lead time), when GitHub told us
 
     const checklist_item& item(item_key k) const;
     checklist_item& item(item_key k);
@@ -305,6 +325,10 @@ struct postmortem_failed { std::string error; bool give_up = false; };
 // reminder about it went out.
 struct backport_merged {};
 struct backport_reminded {};
+// The PRs between production and the candidate `head_sha`, with their first
+// commits (kept while the record is open; stats count them once it is live
+// with that commit).
+struct changes_read { std::string head_sha; std::vector<shipped_change> prs; };
 
 using deploy_event =
     std::variant<checklist_evaluated, message_posted, qa_sign_off_clicked, prior_sign_off, confirm_migrations, flags_chosen,
@@ -312,7 +336,8 @@ using deploy_event =
                  promote_started, promote_sending, promote_finished, cancel_request, announcement_posted,
                  watch_baseline, watch_marker_recorded, watch_checked, watch_acknowledged, watch_alert_posted, watch_progress_posted,
                  watch_summary_posted,
-                 replaced_by, postmortem_opened, postmortem_failed, backport_merged, backport_reminded>;
+                 replaced_by, postmortem_opened, postmortem_failed, backport_merged, backport_reminded,
+                 changes_read>;
 std::string_view event_name(const deploy_event& e);   // "checklist_evaluated", "qa_sign_off", …
 
 // ---- effects (values; the I/O layer executes them after persisting) ----

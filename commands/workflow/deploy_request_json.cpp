@@ -250,6 +250,12 @@ std::string serialize_request(const deploy_request& r) {
         {"production_pinned", r.production_pinned},
         {"rolling_release", r.rolling_release},
     };
+    if (!r.changes.head_sha.empty()) {
+        json::array prs;
+        for (const auto& c : r.changes.prs)
+            prs.push_back(json::object{{"pr_number", c.pr_number}, {"first_commit_at", to_ms(c.first_commit_at)}});
+        o["changes"] = json::object{{"head_sha", r.changes.head_sha}, {"prs", std::move(prs)}};
+    }
     if (r.kind == record_kind::rollback) o["rollback"] = rollback_to_json(r.rollback);
     if (r.kind == record_kind::hotfix) o["hotfix"] = hotfix_to_json(r.hotfix);
     o["postmortem"] = json::object{{"owed", r.postmortem.owed}, {"url", r.postmortem.url}, {"error", r.postmortem.error}};
@@ -336,6 +342,14 @@ result<deploy_request> parse_request(std::string_view text) {
         r.postmortem.error = get_str(*p, "error");
     }
     r.rolled_back_by = get_int(o, "rolled_back_by");
+    if (const auto* c = get_obj(o, "changes")) {
+        r.changes.head_sha = get_str(*c, "head_sha");
+        if (const auto* a = c->if_contains("prs"); a && a->is_array())
+            for (const auto& v : a->get_array())
+                if (v.is_object() && r.changes.prs.size() < max_shipped_changes)
+                    r.changes.prs.push_back(shipped_change{static_cast<int>(get_int(v.get_object(), "pr_number")),
+                                                           from_ms(get_int(v.get_object(), "first_commit_at"))});
+    }
     r.production_pinned = get_bool(o, "production_pinned");
     r.rolling_release = get_bool(o, "rolling_release");
     if (const auto* p = get_obj(o, "promote")) {

@@ -187,6 +187,7 @@ std::string_view event_name(const deploy_event& e) {
                           [](const postmortem_failed&) { return "postmortem_failed"; },
                           [](const backport_merged&) { return "backport_merged"; },
                           [](const backport_reminded&) { return "backport_reminded"; },
+                          [](const changes_read&) { return "changes_read"; },
                       },
                       e);
 }

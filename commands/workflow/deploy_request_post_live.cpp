@@ -143,4 +143,15 @@ transition_result machine::on(const backport_reminded&) {
     return accept("backport reminder sent");
 }
 
+// Kept while the record is open (the candidate may still move); once it is
+// terminal the PRs it shipped are settled.
+transition_result machine::on(const changes_read& e) {
+    if (is_terminal(before.state) || e.head_sha.empty()) return ignore();
+    shipped_changes c{e.head_sha, e.prs};
+    if (c.prs.size() > max_shipped_changes) c.prs.resize(max_shipped_changes);
+    if (c == before.changes) return ignore();
+    req().changes = std::move(c);
+    return accept("shipped PRs read for " + e.head_sha.substr(0, 7) + ": " + std::to_string(req().changes.prs.size()));
+}
+
 }  // namespace deploybot::workflow_detail

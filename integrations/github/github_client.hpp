@@ -7,6 +7,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -151,6 +152,10 @@ public:
     asio::awaitable<api_result<std::vector<github_pull>>> list_pulls_for_commit(std::string sha);
     asio::awaitable<api_result<std::vector<github_review>>> list_reviews(int pull_number);
     asio::awaitable<api_result<github_pull>> get_pull(int number);
+    // When the PR's first commit was authored (the earliest author date on the
+    // first page of its commits, which GitHub lists oldest first); nullopt
+    // when it lists none. Where a change's lead time starts (/deploy stats).
+    asio::awaitable<api_result<std::optional<std::chrono::system_clock::time_point>>> first_commit_time(int number);
     // Open PR from `head_branch` into the main branch; nullopt when none.
     asio::awaitable<api_result<std::optional<github_pull>>> find_open_pull(std::string head_branch);
     // Never retried: a rate-limited create comes back as an error with retry_after.
@@ -172,6 +177,8 @@ private:
 
 // Pure helpers (exposed for tests).
 std::string make_first_line(std::string_view message);
+// "2026-01-06T09:30:12Z" (fraction and ±hh:mm offsets allowed) → instant; nullopt otherwise.
+std::optional<std::chrono::system_clock::time_point> parse_github_time(std::string_view iso);
 
 // Pure: the web address for an API base: https://api.github.com → https://github.com;
 // GitHub Enterprise https://ghe.example.com/api/v3 → https://ghe.example.com.

@@ -158,6 +158,7 @@ struct world {
         o.cfg.sentry.environment = sentry.opts().environment;
         o.cfg.vercel.poll_interval = std::chrono::milliseconds(50);
         o.cfg.vercel.staging_poll = std::chrono::seconds(0);   // staging announcements: their own tests turn them on
+        o.cfg.stats.weekly_digest = false;                     // the weekly digest: its own test turns it on
         o.cfg.vercel.promote_timeout = std::chrono::seconds(20);
         o.cfg.checklist_refresh = std::chrono::seconds(1);
         o.cfg.http.retry_backoff = std::chrono::milliseconds(20);

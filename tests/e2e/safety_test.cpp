@@ -234,6 +234,16 @@ TEST_CASE("safety: a checklist that cannot be posted is retried; one that was de
         20s);
     REQUIRE(again);
     w.ts = again->ts;
+    // Slack has the new message before the bot has read chat.postMessage's answer: wait until the bot updates
+    // that message (it updates the ts it stored) after something changes, then stop.
+    w.gh.set_check_run(sha(3), {.id = 9001, .name = "build", .status = "completed", .conclusion = "failure"});
+    CHECK(w.slack.wait_for(
+        [&](const fake_slack& s) {
+            for (const auto& m : s.update_history(channel, again->ts))
+                if (m.source == "chat.update") return true;
+            return false;
+        },
+        10s));
     w.stop();
     auto st = w.read_store();
     REQUIRE(st.active);

@@ -459,6 +459,7 @@ fake_response fake_github::route(const recorded_request& req) {
     if (req.method == "GET" && rest.rfind("pulls/", 0) == 0) {
         auto tail = rest.substr(6);
         bool reviews = ends_with(tail, "/reviews");
+        const bool commits = ends_with(tail, "/commits");
         int number = 0;
         try {
             number = std::stoi(tail);
@@ -467,6 +468,21 @@ fake_response fake_github::route(const recorded_request& req) {
         }
         auto it = pulls_.find(number);
         if (it == pulls_.end()) return message(404, "Not Found");
+        if (commits) {
+            const auto& list = it->second.commits;
+            auto pg = paginate(req, list.size(), base);
+            json::array arr;
+            for (auto i = pg.begin; i < pg.end; ++i)
+                arr.push_back(json::object{
+                    {"sha", list[i].sha},
+                    {"commit", json::object{{"message", list[i].message},
+                                            {"author", json::object{{"name", list[i].author_name},
+                                                                    {"date", list[i].date}}}}},
+                    {"author", json::object{{"login", list[i].author_login}}}});
+            auto resp = json_response(200, arr);
+            if (!pg.link.empty()) resp.headers.push_back({"Link", pg.link});
+            return resp;
+        }
         if (!reviews) return json_response(200, pull_json(it->second, html_base));
         const auto& list = reviews_[number];
         auto pg = paginate(req, list.size(), base);

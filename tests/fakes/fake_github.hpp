@@ -54,6 +54,7 @@ struct gh_pull {
     std::string head_ref;
     std::string head_sha;
     std::string base_ref = "main";
+    std::vector<gh_commit> commits;   // the PR's own commits, oldest first (GET pulls/{n}/commits)
 };
 
 struct gh_review {

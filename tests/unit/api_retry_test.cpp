@@ -269,3 +269,17 @@ TEST_CASE("rate-limit headers at the edges of int64 saturate instead of overflow
     vercel_limit_signals vr{429, std::nullopt, std::nullopt, std::chrono::seconds(big)};
     CHECK(decide_vercel_retry(vr, 1, true, now_ms, test_opts()).action == retry_action::give_up);
 }
+
+TEST_CASE("github: commit dates parse as instants; anything else is no date") {
+    using namespace std::chrono;
+    const auto t = parse_github_time("2026-11-27T03:05:00Z");
+    REQUIRE(t);
+    CHECK(duration_cast<seconds>(t->time_since_epoch()).count() == 1795748700);
+    const auto offset = parse_github_time("2026-11-27T10:05:00+07:00");
+    REQUIRE(offset);
+    CHECK(*offset == *t);
+    CHECK(parse_github_time("2026-11-27T03:05:00.250Z") == *t + milliseconds(250));
+    CHECK_FALSE(parse_github_time(""));
+    CHECK_FALSE(parse_github_time("yesterday"));
+    CHECK_FALSE(parse_github_time("2026-11-27T03:05:00Zjunk"));
+}

@@ -18,7 +18,8 @@ TEST_CASE("command: each /deploy subcommand") {
                           row{"hotfix fix/login-loop users locked out", subcommand::hotfix,
                               "fix/login-loop users locked out"},
                           row{"lock db maintenance", subcommand::lock, "db maintenance"},
-                          row{"unlock", subcommand::unlock, ""}, row{"help", subcommand::help, ""}}) {
+                          row{"unlock", subcommand::unlock, ""}, row{"help", subcommand::help, ""},
+                          row{"stats", subcommand::stats, ""}, row{"stats 90", subcommand::stats, "90"}}) {
         CAPTURE(r.text);
         const auto c = parse_command("/deploy", r.text);
         CHECK(c.sub == r.sub);

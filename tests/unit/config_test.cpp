@@ -575,3 +575,14 @@ TEST_CASE("config: http.listen and log.format — defaults, values, and a readab
           std::vector<std::string>{"log.format: \"JSON lines\" must be \"text\" or \"json\""});
     CHECK(has_problem(parse_config(with("log", R"({"level": "debug"})")), "log.level"));   // unknown key
 }
+
+TEST_CASE("config: stats.weekly_digest is on by default, may be turned off, and must be a boolean") {
+    CHECK(parse_config(minimal).cfg.stats.weekly_digest);
+    const auto off = parse_config(with("stats", R"({ "weekly_digest": false })"));
+    CHECK(lines(off.problems).empty());
+    CHECK_FALSE(off.cfg.stats.weekly_digest);
+    CHECK(has_problem(parse_config(with("stats", R"({ "weekly_digest": "yes" })")), "stats.weekly_digest",
+                      "true or false"));
+    CHECK(has_problem(parse_config(with("stats", R"({ "weekly_digets": true })")), "stats.weekly_digets",
+                      "unknown key"));
+}
