@@ -61,6 +61,17 @@ public:
         });
     }
 
+    // Until `n` lines hold `needle`.
+    bool wait_for_count(std::string_view needle, std::size_t n, std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, timeout, [&] {
+            std::size_t seen = 0;
+            for (const auto& l : lines_)
+                if (l.find(needle) != std::string::npos) ++seen;
+            return seen >= n;
+        });
+    }
+
 private:
     mutable std::mutex mutex_;
     std::condition_variable changed_;
