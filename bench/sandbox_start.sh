@@ -20,7 +20,7 @@ until curl -sf "http://127.0.0.1:$port/api/state?user=U0DEPLOYER1" | grep -q '"c
 echo "… and the bot connected over Socket Mode: $(echo "$(date +%s.%N) - $start" | bc) s"
 rss() { awk '/VmRSS|VmHWM/ {printf "%s %s %s  ", $1, $2, $3} END {print ""}' "/proc/$runner/status"; }
 echo "idle: $(rss)"
-curl -sf -XPOST -d '{"user":"U0DEPLOYER1","command":"/deploy","text":"prod"}' "http://127.0.0.1:$port/api/command" > /dev/null
+curl -sf -XPOST -H 'Content-Type: application/json' -d '{"user":"U0DEPLOYER1","command":"/deploy","text":"prod"}' "http://127.0.0.1:$port/api/command" > /dev/null
 until curl -sf "http://127.0.0.1:$port/api/state?user=U0DEPLOYER1" | grep -q 'Production deploy #1'; do sleep 0.1; done
 sleep 2   # let the checklist's evaluation settle before reading memory (a measurement, not a test)
 echo "after /deploy prod: $(rss)"

@@ -63,6 +63,14 @@ std::string page_server::time_of(const std::string& ts) {
 }
 
 fake_response page_server::handle(const recorded_request& req) {
+    // Only this machine's own pages: a Host other than 127.0.0.1/localhost is a
+    // DNS-rebinding page, and a POST that is not JSON may be a cross-site form
+    // (JSON needs a CORS preflight, which is never granted).
+    const auto host = req.header("Host");
+    const auto name = host.substr(0, host.rfind(':'));
+    if (name != "127.0.0.1" && name != "localhost") return reply(403, {{"ok", false}, {"error", "forbidden host"}});
+    if (req.method == "POST" && !req.header("Content-Type").starts_with("application/json"))
+        return reply(415, {{"ok", false}, {"error", "JSON only"}});
     if (req.method == "GET" && (req.path == "/" || req.path == "/index.html"))
         return asset("text/html; charset=utf-8", index_html);
     if (req.method == "GET" && req.path == "/style.css") return asset("text/css; charset=utf-8", style_css);
