@@ -21,6 +21,7 @@ namespace {
 const std::string production_domain = "example.id";
 const std::string staging_domain = "staging.example.id";
 constexpr double watch_speed = 60.0;   // the hour-long watch in a minute
+constexpr int hotfix_pr = 419;
 
 struct scripted_pr {
     const char* title;
@@ -87,6 +88,15 @@ world::world() {
     vc_->setup_model_a();
     vc_->set_staging_follows_builds(true);
     vc_->set_build_gets(2);
+    // An open, approved, green PR from a hotfix branch, for `/hotfix 419 <reason>`.
+    const auto hotfix_sha = shop::sha(900);
+    gh_->add_commit({hotfix_sha, "Fix checkout crash on iOS Safari (#419)", "andi", "Andi", iso(time_->now() - 40min),
+                     {{"src/checkout/pay.ts"}}});
+    gh_->add_pr({.number = hotfix_pr, .state = "open", .title = "Fix checkout crash on iOS Safari",
+                 .user_login = "andi", .head_ref = "hotfix/checkout-crash", .head_sha = hotfix_sha});
+    gh_->add_review(hotfix_pr, {.user_login = "budi", .state = "APPROVED", .commit_id = hotfix_sha,
+                                .submitted_at = iso(time_->now() - 20min)});
+    gh_->set_check_run(hotfix_sha, {.id = 9419, .name = "build", .status = "completed", .conclusion = "success"});
     prs_.push_back({410, "Add wishlist badge", "dewi", shop::sha(50), "passed", ""});
     prs_.push_back({412, "Fix cart total rounding", "andi", shop::sha(3), "passed", "dpl_Stag0003"});
     next_pr_ = 413;
@@ -145,9 +155,11 @@ bool world::is_person(const std::string& user_id) const { return !display_name(u
 
 std::string world::merge_pr() {
     std::lock_guard lock(mutex_);
+    if (next_pr_ == hotfix_pr) ++next_pr_;
     const int number = next_pr_++;
-    const auto& script = scripted_prs()[static_cast<std::size_t>(number - 413) % scripted_prs().size()];
-    const int round = (number - 413) / static_cast<int>(scripted_prs().size());
+    const int nth = number - 413 - (number > hotfix_pr ? 1 : 0);
+    const auto& script = scripted_prs()[static_cast<std::size_t>(nth) % scripted_prs().size()];
+    const int round = nth / static_cast<int>(scripted_prs().size());
     std::string title = script.title;
     if (round > 0) title += fmt::format(" (part {})", round + 1);
     const auto sha = shop::sha(100 + number);
