@@ -5,6 +5,7 @@
 #include "bot/log_format.hpp"
 #include "bot/slack/slack_api.hpp"
 #include "commands/modules.hpp"
+#include "sandbox/sandbox.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -23,7 +24,9 @@ using namespace deploybot;
 void usage() {
     std::fprintf(stderr,
                  "usage: deploybot --config PATH          run the bot\n"
-                 "       deploybot check --config PATH    validate config and environment (and tokens)\n");
+                 "       deploybot check --config PATH    validate config and environment (and tokens)\n"
+                 "       deploybot sandbox [--port N] [--storage PATH]\n"
+                 "                                        the bot against built-in local services, no tokens needed\n");
 }
 
 void print_problems(const std::vector<config_problem>& problems) {
@@ -74,6 +77,7 @@ int run_check(const config& cfg, const secrets& tokens) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && std::strcmp(argv[1], "sandbox") == 0) return sandbox::run(argc - 1, argv + 1);
     std::string config_path;
     bool check = false;
     for (int i = 1; i < argc; ++i) {

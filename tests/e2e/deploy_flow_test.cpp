@@ -220,7 +220,7 @@ TEST_CASE("deploy flow: staging not READY refuses sign-off; staging moving after
     w.click(qa, "deploy.signoff");
     CHECK(w.wait_ephemeral(qa, "is not READY yet"));
     w.click(deployer, "deploy.go");
-    CHECK(w.wait_ephemeral(deployer, "staging deployment dpl_Stag0004 (aaaaaaa) is not READY"));
+    CHECK(w.wait_ephemeral(deployer, "staging deployment dpl_Stag0004 (" + sha(4).substr(0, 7) + ") is not READY"));
     CHECK(w.vc.promote_calls() == 0);
 
     // The build finishes elsewhere; staging now serves a READY build, still unsigned.

@@ -9,6 +9,7 @@
 #include "fakes/fake_github.hpp"
 #include "fakes/fake_sentry.hpp"
 #include "fakes/fake_vercel.hpp"
+#include "fakes/shop_world.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
@@ -31,19 +32,15 @@ using fakes::fake_github;
 using fakes::fake_slack;
 using fakes::fake_vercel;
 
-const std::string channel = "C0DEPLOYS01";
-const std::string deployer = "U0DEPLOYER1";
-const std::string deployer2 = "U0DEPLOYER2";
-const std::string qa = "U0QALEAD001";
-const std::string admin = "U0ADMIN0001";
+const std::string channel = fakes::shop::channel;
+const std::string deployer = fakes::shop::deployer;
+const std::string deployer2 = fakes::shop::deployer2;
+const std::string qa = fakes::shop::qa;
+const std::string admin = fakes::shop::admin;
 const std::string both_roles = "U0BOTHROLE1";   // deployer and QA lead (two-person rule)
-const std::string outsider = "U0OUTSIDER1";
+const std::string outsider = fakes::shop::outsider;
 
-// Same shape as the fake Vercel's commit shas (fake_vercel.cpp make_sha).
-inline std::string sha(int n) {
-    std::string s = std::to_string(n);
-    return std::string(40 - s.size(), 'a') + s;
-}
+using fakes::shop::sha;
 
 inline std::string all_text(const fakes::slack_message& m) {
     std::string s = m.text;
@@ -122,24 +119,7 @@ struct world {
 
     // GitHub history: sha1 ← sha2 (production) ← PR #410 (approved) ← sha3 (staging, PR #412, unreviewed).
     void seed_github(bool migrations = false, std::string ci_status = "completed", std::string ci_conclusion = "success") {
-        gh.add_commit({sha(1), "Older release", "sari", "Sari"});
-        gh.add_commit({sha(2), "Current release", "sari", "Sari"});
-        gh.add_commit({sha(50), "Add wishlist badge (#410)", "dewi", "Dewi", "2026-01-06T09:30:12Z",
-                       {{"src/wishlist.tsx"}}});
-        std::vector<fakes::gh_file_change> files{{"src/cart.ts"}};
-        if (migrations) files.push_back({"prisma/migrations/20260105_cart_total/migration.sql", "added"});
-        gh.add_commit({sha(3), "Fix cart total rounding (#412)", "andi", "Andi", "2026-01-06T09:30:12Z", files});
-        gh.set_branch("main", sha(3));
-        gh.add_pr({.number = 410, .title = "Add wishlist badge", .user_login = "dewi",
-                   .merged_at = "2026-01-06T08:00:00Z", .merge_commit_sha = sha(50), .head_ref = "wishlist"});
-        gh.add_pr({.number = 412, .title = "Fix cart total rounding", .user_login = "andi",
-                   .merged_at = "2026-01-06T09:00:00Z", .merge_commit_sha = sha(3), .head_ref = "cart-rounding"});
-        gh.link_commit_to_pr(sha(50), 410);
-        gh.link_commit_to_pr(sha(3), 412);
-        gh.add_review(410, {.user_login = "budi", .state = "APPROVED", .commit_id = sha(50)});
-        gh.add_status(sha(3), {"vercel", "success", "Deployment ready", "https://vercel.com/acme/shop-web"});
-        gh.set_check_run(sha(3), {.id = 9001, .name = "build", .status = ci_status, .conclusion = ci_conclusion});
-        gh.set_check_run(sha(3), {.id = 9002, .name = "e2e", .status = "completed", .conclusion = "success"});
+        fakes::shop::seed_history(gh, migrations, std::move(ci_status), std::move(ci_conclusion));
     }
 
     app_options options() {

@@ -169,6 +169,7 @@ struct fake_server::impl {
     std::map<ws_session_id, std::shared_ptr<ws_session_base>> sessions;   // server thread
     std::atomic<std::int64_t> latency_ms{0};
     std::vector<recorded_request> requests;   // guarded by owner->mutex_
+    std::size_t record_limit = static_cast<std::size_t>(-1);   // guarded by owner->mutex_
 
     // impl is a member of fake_server and may call its protected hooks; the
     // free coroutines below go through these.
@@ -183,6 +184,9 @@ struct fake_server::impl {
         {
             std::lock_guard lock(owner->mutex_);
             requests.push_back(r);
+            if (requests.size() > record_limit)
+                requests.erase(requests.begin(),
+                               requests.begin() + static_cast<std::ptrdiff_t>(requests.size() - record_limit / 2));
         }
         owner->changed_.notify_all();
     }
@@ -480,7 +484,7 @@ fake_server::fake_server(options opts) : impl_(std::make_unique<impl>()), option
     }
     // Bind now so port()/base_url() work before start().
     impl_->acceptor.emplace(*impl_->ioc);
-    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), 0);
+    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), options_.port);
     impl_->acceptor->open(ep.protocol());
     impl_->acceptor->set_option(tcp::acceptor::reuse_address(true));
     impl_->acceptor->bind(ep);
@@ -534,6 +538,11 @@ std::vector<recorded_request> fake_server::requests_to(std::string_view path) co
     for (const auto& r : impl_->requests)
         if (r.path == path) out.push_back(r);
     return out;
+}
+
+void fake_server::set_record_limit(std::size_t n) {
+    std::lock_guard lock(mutex_);
+    impl_->record_limit = std::max<std::size_t>(n, 2);
 }
 
 void fake_server::clear_requests() {

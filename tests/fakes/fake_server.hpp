@@ -50,6 +50,7 @@ public:
     struct options {
         bool tls = false;
         std::string name = "fake";
+        std::uint16_t port = 0;   // 0: an ephemeral port (the tests); the sandbox's page asks for its own
     };
     explicit fake_server(options opts);
     virtual ~fake_server();
@@ -70,6 +71,9 @@ public:
     std::vector<recorded_request> requests() const;   // every HTTP request so far (snapshot)
     std::vector<recorded_request> requests_to(std::string_view path) const;
     void clear_requests();
+    // Keeps only the newest `n` recorded requests from now on (a long-running
+    // sandbox would otherwise grow without bound); tests keep them all.
+    void set_record_limit(std::size_t n);
 
     // Blocks the calling (test) thread until pred holds over the recorded
     // requests, or the deadline passes. Returns pred's final value.

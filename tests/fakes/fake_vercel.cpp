@@ -1,4 +1,5 @@
 #include "fakes/fake_vercel.hpp"
+#include "fakes/shop_world.hpp"
 
 #include <boost/json.hpp>
 
@@ -42,10 +43,7 @@ std::string lower(std::string s) {
     return s;
 }
 
-std::string make_sha(int n) {
-    std::string s = std::to_string(n);
-    return std::string(40 - s.size(), 'a') + s;
-}
+std::string make_sha(int n) { return shop::sha(n); }
 
 std::string host_of(const fv_deployment& d, const std::string& project) {
     return d.url.empty() ? project + "-" + lower(d.id.substr(d.id.find('_') + 1)) + "-acme.vercel.app" : d.url;
@@ -221,6 +219,11 @@ std::string fake_vercel::last_create_body() const {
     return last_create_body_;
 }
 
+void fake_vercel::set_staging_follows_builds(bool on) {
+    std::lock_guard lock(mutex_);
+    staging_follows_builds_ = on;
+}
+
 fv_scenario fake_vercel::setup_common(bool auto_assign) {
     const auto now = now_ms();
     fv_deployment prev{.id = "dpl_Prev0001", .target = "production", .ready_substate = "PROMOTED",
@@ -304,6 +307,7 @@ void fake_vercel::advance(fv_deployment& d) {
             d.rollback_candidate = true;
         } else {
             d.ready_substate = "STAGED";
+            if (staging_follows_builds_ && d.git_ref == production_branch_) aliases_[opts_.staging_domain] = d.id;
         }
     }
 }

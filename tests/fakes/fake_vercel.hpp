@@ -105,6 +105,9 @@ public:
     void fail_next_rollback(int status, std::string code, std::string message);
     void set_rollback_v1_missing(bool missing);  // v1 rollback path answers 404 (client must use v9)
     void set_alias_array_form(bool array);       // GET /v4/aliases answers the 2025 array form
+    // Model A as a team runs it (the sandbox): a production build of the production
+    // branch that finishes STAGED also takes the staging domain.
+    void set_staging_follows_builds(bool on);
 
     // --- observations ---
     int promote_calls() const;
@@ -166,6 +169,7 @@ private:
     bool lose_create_ = false;
     bool rollback_v1_missing_ = false;
     bool alias_array_form_ = false;
+    bool staging_follows_builds_ = false;
     int promote_calls_ = 0;
     int rollback_calls_ = 0;
     int create_calls_ = 0;
