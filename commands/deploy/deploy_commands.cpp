@@ -1,5 +1,6 @@
 // The deploy service: construction, start/stop, transitions and their effects,
 // the deploy_records port and the routes (deploy_service_impl.hpp).
+#include "commands/render/refusal_text.hpp"
 #include "commands/service_clients.hpp"
 #include "commands/deploy/deploy_service_impl.hpp"
 
@@ -154,7 +155,7 @@ void deploy_service_impl::execute(const deploy_request& req, const std::vector<e
                 using T = std::decay_t<decltype(x)>;
                 if constexpr (std::is_same_v<T, post_refusal>) {
                     spawn(ephemeral(req.channel.empty() ? ctx_.cfg.slack.channel : req.channel, x.user,
-                                    plain(x.text, "refusal")),
+                                    plain(refusal_text(x.why), "refusal")),
                           "refusal");
                 } else if constexpr (std::is_same_v<T, update_message>) {
                     spawn(update_checklist(req.id), "update");

@@ -22,11 +22,11 @@ struct machine {
 
     bool watching() const { return before.watch.phase == watch_phase::watching; }
 
-    transition_result refuse(const std::string& user, std::string reason) {
+    transition_result refuse(const std::string& user, refusal why) {
         transition_result r;
         r.request = before;
-        if (!user.empty()) r.effects.push_back(post_refusal{user, reason});
-        r.refused = refusal{std::move(reason)};
+        if (!user.empty()) r.effects.push_back(post_refusal{user, why});
+        r.refused = std::move(why);
         return r;
     }
     // Internal events that do not apply (late, duplicate) change nothing and say nothing.
@@ -42,42 +42,39 @@ struct machine {
         out.request.updated_at = now;
         return std::move(out);
     }
-    // Refusal text for user clicks on a request that can no longer change.
-    std::optional<std::string> closed_reason() const {
+    // The refusal for user clicks on a request that can no longer change.
+    std::optional<refusal> closed_reason() const {
         if (before.kind != record_kind::production)
-            return "#" + std::to_string(before.id) + " is a " + std::string(to_string(before.kind)) +
-                   ", not a production deploy checklist; nothing to change there.";
+            return refusal{refusal_code::not_a_checklist, "#" + std::to_string(before.id), "",
+                           {std::string(to_string(before.kind))}};
         return production_closed_reason();
     }
-    // Refusal text for a request (any kind) whose state takes no more clicks.
-    std::optional<std::string> state_closed_reason() const {
+    // The refusal for a request (any kind) whose state takes no more clicks.
+    std::optional<refusal> state_closed_reason() const {
         const std::string name = record_name(before);
         switch (before.state) {
-            case request_state::promoting:
-                return name + " is already promoting; nothing more to click until it finishes.";
+            case request_state::promoting: return refusal{refusal_code::record_promoting, name, "", {}};
             case request_state::live:
             case request_state::failed:
             case request_state::cancelled:
             case request_state::outcome_unknown:
             case request_state::rolled_back:
-                return name + " is " + std::string(to_string(before.state)) + "; start a new one.";
+                return refusal{refusal_code::record_closed, name, "", {std::string(to_string(before.state))}};
             case request_state::collecting:
             case request_state::scheduled: return std::nullopt;
         }
         return std::nullopt;
     }
-    std::optional<std::string> production_closed_reason() const {
+    std::optional<refusal> production_closed_reason() const {
+        const std::string name = "Production deploy #" + std::to_string(before.id);
         switch (before.state) {
-            case request_state::promoting:
-                return "Production deploy #" + std::to_string(before.id) +
-                       " is already promoting; the checklist is frozen until it finishes.";
+            case request_state::promoting: return refusal{refusal_code::checklist_frozen, name, "", {}};
             case request_state::live:
             case request_state::failed:
             case request_state::cancelled:
             case request_state::outcome_unknown:
             case request_state::rolled_back:
-                return "Production deploy #" + std::to_string(before.id) + " is " + std::string(to_string(before.state)) +
-                       "; start a new request with /deploy prod.";
+                return refusal{refusal_code::request_closed, name, "", {std::string(to_string(before.state))}};
             case request_state::collecting:
             case request_state::scheduled: return std::nullopt;
         }

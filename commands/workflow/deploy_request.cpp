@@ -141,14 +141,11 @@ transition_result machine::on(const qa_sign_off_clicked& e) {
     if (auto why = closed_reason()) return refuse(e.user, *why);
     const auto& r = before;
     if (e.user == r.requester)
-        return refuse(e.user, "Two-person rule: you requested production deploy #" + std::to_string(r.id) +
-                                  ", so someone else — a QA lead — must sign off staging.");
+        return refuse(e.user, {refusal_code::two_person_rule, "production deploy #" + std::to_string(r.id), "", {}});
     if (!r.candidate.ready)
-        return refuse(e.user, "Staging deployment " + describe_candidate(r.candidate) +
-                                  " is not READY yet; sign off once it is.");
+        return refuse(e.user, {refusal_code::staging_not_ready, describe_candidate(r.candidate), "", {}});
     if (r.sign_off && r.sign_off->deployment_id == r.candidate.deployment_id && !r.sign_off_void)
-        return refuse(e.user, "Staging " + describe_candidate(r.candidate) + " is already signed off by <@" +
-                                  r.sign_off->user + ">.");
+        return refuse(e.user, {refusal_code::already_signed_off, describe_candidate(r.candidate), r.sign_off->user, {}});
     req().sign_off = qa_sign_off{e.user, now, r.candidate.deployment_id, r.candidate.commit_sha};
     req().sign_off_void = false;
     req().sign_off_void_reason.clear();
@@ -176,11 +173,11 @@ transition_result machine::on(const confirm_migrations& e) {
     if (auto why = closed_reason()) return refuse(e.user, *why);
     auto& it = req().item(item_key::migrations);
     if (it.state == item_state::not_applicable)
-        return refuse(e.user, "No migrations ship in this release; nothing to confirm.");
+        return refuse(e.user, {refusal_code::no_migrations, "", "", {}});
     if (it.state == item_state::pending)
-        return refuse(e.user, "The release has not been checked for migrations yet; press Refresh first.");
+        return refuse(e.user, {refusal_code::migrations_unchecked, "", "", {}});
     if (it.state == item_state::done)
-        return refuse(e.user, "Migrations were already confirmed by <@" + it.by_user + ">.");
+        return refuse(e.user, {refusal_code::migrations_confirmed, "", it.by_user, {}});
     it.state = item_state::done;
     it.evidence = "Migrations tested on staging (confirmed)";
     it.by_user = e.user;
@@ -191,7 +188,7 @@ transition_result machine::on(const confirm_migrations& e) {
 
 transition_result machine::on(const flags_chosen& e) {
     if (auto why = closed_reason()) return refuse(e.user, *why);
-    if (e.choice == flags_choice::none) return refuse(e.user, "Choose Configured or Not needed.");
+    if (e.choice == flags_choice::none) return refuse(e.user, {refusal_code::flags_choice_missing, "", "", {}});
     if (before.flags == e.choice) return ignore();
     req().flags = e.choice;
     auto& it = req().item(item_key::flags);
@@ -207,12 +204,11 @@ transition_result machine::on(const confirm_rollback_plan& e) {
     if (auto why = closed_reason()) return refuse(e.user, *why);
     auto& it = req().item(item_key::rollback);
     if (it.state == item_state::failed)
-        return refuse(e.user, "There is no eligible production deployment to roll back to (" + it.evidence +
-                                  "); the plan cannot be confirmed until there is one.");
+        return refuse(e.user, {refusal_code::no_rollback_target, "", "", {it.evidence}});
     if (it.state == item_state::pending)
-        return refuse(e.user, "The rollback target has not been checked yet; press Refresh first.");
+        return refuse(e.user, {refusal_code::rollback_target_unchecked, "", "", {}});
     if (it.state == item_state::done)
-        return refuse(e.user, "The rollback plan was already confirmed by <@" + it.by_user + ">.");
+        return refuse(e.user, {refusal_code::rollback_plan_confirmed, "", it.by_user, {}});
     it.state = item_state::done;
     it.evidence = "Rollback to " + req().rollback_target_id + " confirmed";
     it.by_user = e.user;
@@ -224,7 +220,7 @@ transition_result machine::on(const confirm_rollback_plan& e) {
 transition_result machine::on(const override_schedule& e) {
     if (auto why = closed_reason()) return refuse(e.admin, *why);
     if (e.reason.find_first_not_of(" \t\n") == std::string::npos)
-        return refuse(e.admin, "A schedule override needs a written reason, e.g. /deploy override payment outage fix.");
+        return refuse(e.admin, {refusal_code::override_needs_reason, "", "", {}});
     auto& r = req();
     r.window_override = schedule_override{e.admin, e.reason, now};
     if (r.state == request_state::scheduled) r.state = request_state::collecting;
@@ -254,16 +250,12 @@ transition_result machine::on(const window_closed& e) {
 transition_result machine::on(const deploy_clicked& e) {
     if (before.kind == record_kind::hotfix) return hotfix_clicked(e);
     if (before.state == request_state::promoting)
-        return refuse(e.user, "Production deploy #" + std::to_string(before.id) + " is already promoting (" +
-                                  before.promote.attempt_id + "); this click changes nothing.");
+        return refuse(e.user, {refusal_code::already_promoting, "Production deploy #" + std::to_string(before.id), "",
+                               {before.promote.attempt_id}});
     if (auto why = closed_reason()) return refuse(e.user, *why);
     const auto missing = missing_for_deploy(before, e.window_open, e.next_window);
-    if (!missing.empty()) {
-        std::string text = "Can't deploy #" + std::to_string(before.id) + " yet: ";
-        for (std::size_t i = 0; i < missing.size(); ++i) text += (i ? "; " : "") + missing[i];
-        text += ".";
-        return refuse(e.user, text);
-    }
+    if (!missing.empty())
+        return refuse(e.user, {refusal_code::not_ready_to_deploy, "#" + std::to_string(before.id), "", missing});
     auto& r = req();
     r.state = request_state::promoting;
     r.promote_attempts = before.promote_attempts + 1;
@@ -373,12 +365,11 @@ transition_result machine::on(const announcement_posted& e) {
 transition_result machine::on(const cancel_request& e) {
     const std::string name = record_name(before);
     if (before.state == request_state::promoting)
-        return refuse(e.user, name + " is promoting and cannot be cancelled; once it finishes, use /deploy rollback "
-                                     "if production needs to go back.");
+        return refuse(e.user, {refusal_code::cancel_while_promoting, name, "", {}});
     if (auto why = before.kind == record_kind::rollback ? closed_reason() : state_closed_reason())
         return refuse(e.user, *why);
     if (e.user != before.requester && !e.is_admin)
-        return refuse(e.user, "Only the requester (<@" + before.requester + ">) or an admin can cancel " + name + ".");
+        return refuse(e.user, {refusal_code::cancel_not_allowed, name, before.requester, {}});
     req().state = request_state::cancelled;
     req().cancelled_by = e.user;
     out.effects.push_back(update_message{});

@@ -341,7 +341,40 @@ using deploy_event =
 std::string_view event_name(const deploy_event& e);   // "checklist_evaluated", "qa_sign_off", …
 
 // ---- effects (values; the I/O layer executes them after persisting) ----
-struct post_refusal { std::string user; std::string text; };          // ephemeral to user
+// Why the machine refused a person's event: a code and the values its text
+// needs. commands/render/refusal_text.hpp turns it into words; the machine
+// holds no Slack syntax (no mentions, no markup).
+enum class refusal_code {
+    not_a_checklist,            // a checklist button on a rollback or hotfix record
+    checklist_frozen,           // production deploy promoting
+    request_closed,             // production deploy finished: start a new request
+    record_promoting,           // any record promoting
+    record_closed,              // any record finished: start a new one
+    two_person_rule,            // the requester cannot sign off their own deploy
+    staging_not_ready,
+    already_signed_off,
+    no_migrations,
+    migrations_unchecked,
+    migrations_confirmed,
+    flags_choice_missing,
+    no_rollback_target,
+    rollback_target_unchecked,
+    rollback_plan_confirmed,
+    override_needs_reason,
+    already_promoting,
+    not_ready_to_deploy,        // details: what is missing
+    cancel_while_promoting,
+    cancel_not_allowed,
+    no_open_alert,
+};
+struct refusal {
+    refusal_code code{};
+    std::string subject;                 // the record ("production deploy #12") or the candidate
+    std::string person;                  // the Slack user the text names ("" when none)
+    std::vector<std::string> details;    // the state, evidence, what is missing
+    bool operator==(const refusal&) const = default;
+};
+struct post_refusal { std::string user; refusal why; };               // ephemeral to user
 struct update_message {};                                              // chat.update the checklist
 struct start_promote {
     std::string attempt_id;
@@ -383,10 +416,6 @@ using effect = std::variant<post_refusal, update_message, start_promote, verify_
                             watch_progress, watch_alert, watch_summary, open_postmortem, verify_rollback,
                             run_hotfix, track_backport>;
 std::string_view effect_name(const effect& e);
-
-struct refusal {
-    std::string reason;
-};
 
 struct transition_result {
     deploy_request request;              // unchanged when refused or ignored

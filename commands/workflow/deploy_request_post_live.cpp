@@ -58,7 +58,7 @@ transition_result machine::on(const watch_checked& e) {
 
 transition_result machine::on(const watch_acknowledged& e) {
     if (!before.watch.alert_open)
-        return refuse(e.user, "There is no open alert on " + record_name(before) + " to acknowledge.");
+        return refuse(e.user, {refusal_code::no_open_alert, record_name(before), "", {}});
     auto& w = req().watch;
     w.alert_open = false;
     w.acked_by = e.user;

@@ -118,10 +118,19 @@ TEST_CASE("hotfix: by branch; every refusal says what is missing and nothing is 
     seed_hotfix(w, /*approved=*/false);
     w.tweak = [](app_options& o) { o.cfg.people.deployers.push_back(admin); };   // an admin who may deploy
     w.start();
+    // Waits for a NEW matching ephemeral: the same refusal twice in a row must
+    // not be satisfied by the first one (the next step would then race the command).
     auto refused = [&](const std::string& user, const std::string& text, std::string_view expect) {
+        auto matching = [&](const fakes::fake_slack& s) {
+            std::size_t n = 0;
+            for (const auto& e : s.ephemerals())
+                if (e.user == user && has(all_text(e), expect)) ++n;
+            return n;
+        };
+        const auto before = matching(w.slack);
         w.slack.send_slash_command("/deploy", "hotfix " + text, user, channel);
-        auto e = w.wait_ephemeral(user, expect);
-        CHECK_MESSAGE(e, "expected \"" << expect << "\" for: " << text);
+        const bool seen = w.slack.wait_for([&](const fakes::fake_slack& s) { return matching(s) > before; }, 10s);
+        CHECK_MESSAGE(seen, "expected \"" << expect << "\" for: " << text);
     };
     refused(deployer, "418", "needs a reason");
     refused(deployer, "", "Say which PR or branch");

@@ -1,3 +1,4 @@
+#include "commands/render/refusal_text.hpp"
 #include "commands/workflow/deploy_request.hpp"
 
 #include <boost/json/parse.hpp>
@@ -37,7 +38,7 @@ checklist_evaluated all_green(candidate_info c = staging("dpl_A", "aaaaaaa111"))
 
 deploy_request step(const deploy_request& r, const deploy_event& e, time_point now = t0) {
     auto res = apply(r, e, now);
-    REQUIRE_MESSAGE(!res.refused, (res.refused ? res.refused->reason : ""));
+    REQUIRE_MESSAGE(!res.refused, (res.refused ? refusal_text(*res.refused) : ""));
     REQUIRE(res.changed);
     return res.request;
 }
@@ -105,7 +106,7 @@ TEST_CASE("deploy_request: two-person rule refuses the requester's sign-off") {
     const auto res = apply(r, qa_sign_off_clicked{"U_REQ"}, t0);
     REQUIRE(res.refused);
     CHECK_FALSE(res.changed);
-    CHECK(res.refused->reason ==
+    CHECK(refusal_text(*res.refused) ==
           "Two-person rule: you requested production deploy #12, so someone else — a QA lead — must sign off staging.");
     const auto* p = find_effect<post_refusal>(res);
     REQUIRE(p);
@@ -153,7 +154,7 @@ TEST_CASE("deploy_request: sign-off refused while staging is not READY") {
     CHECK(r.item(item_key::staging).state == item_state::pending);
     const auto res = apply(r, qa_sign_off_clicked{"U_QA"}, t0);
     REQUIRE(res.refused);
-    CHECK(res.refused->reason == "Staging deployment dpl_A (aaaaaaa) is not READY yet; sign off once it is.");
+    CHECK(refusal_text(*res.refused) == "Staging deployment dpl_A (aaaaaaa) is not READY yet; sign off once it is.");
 }
 
 TEST_CASE("deploy_request: deploy refusal lists exactly what is missing") {
@@ -164,7 +165,7 @@ TEST_CASE("deploy_request: deploy refusal lists exactly what is missing") {
     r = step(r, e);
     const auto res = apply(r, deploy_clicked{"U_DEP", false, "Thu 3 Dec 10:00 WIB"}, t0);
     REQUIRE(res.refused);
-    CHECK(res.refused->reason ==
+    CHECK(refusal_text(*res.refused) ==
           "Can't deploy #12 yet: CI is still running (2 pending: e2e, lint); QA sign-off missing; feature "
           "flags not confirmed (Configured or Not needed); rollback plan not confirmed; outside the deploy window — "
           "next window Thu 3 Dec 10:00 WIB.");
@@ -195,7 +196,7 @@ TEST_CASE("deploy_request: deploy click promotes once; the second click is refus
 
     const auto second = apply(first.request, deploy_clicked{"U_DEP", true, ""}, t0);
     REQUIRE(second.refused);
-    CHECK(second.refused->reason.find("already promoting") != std::string::npos);
+    CHECK(refusal_text(*second.refused).find("already promoting") != std::string::npos);
     CHECK_FALSE(find_effect<start_promote>(second));
     CHECK(second.request.revision == first.request.revision);
 }
@@ -248,7 +249,7 @@ TEST_CASE("deploy_request: admin override needs a reason and allows deploying ou
     auto r = complete();
     const auto no_reason = apply(r, override_schedule{"U_ADMIN", "  "}, t0);
     REQUIRE(no_reason.refused);
-    CHECK(no_reason.refused->reason.find("needs a written reason") != std::string::npos);
+    CHECK(refusal_text(*no_reason.refused).find("needs a written reason") != std::string::npos);
     const auto res = apply(r, override_schedule{"U_ADMIN", "payment outage fix"}, t0);
     REQUIRE(res.changed);
     const auto* a = find_effect<announce_override>(res);
@@ -264,7 +265,7 @@ TEST_CASE("deploy_request: cancel rules") {
     auto r = fresh();
     const auto stranger = apply(r, cancel_request{"U_OTHER", false}, t0);
     REQUIRE(stranger.refused);
-    CHECK(stranger.refused->reason == "Only the requester (<@U_REQ>) or an admin can cancel production deploy #12.");
+    CHECK(refusal_text(*stranger.refused) == "Only the requester (<@U_REQ>) or an admin can cancel production deploy #12.");
     const auto by_admin = apply(r, cancel_request{"U_ADMIN", true}, t0);
     CHECK(by_admin.request.state == request_state::cancelled);
     CHECK(by_admin.request.cancelled_by == "U_ADMIN");
@@ -275,17 +276,17 @@ TEST_CASE("deploy_request: cancel rules") {
     auto promoting = step(complete(), deploy_clicked{"U_DEP", true, ""});
     const auto late = apply(promoting, cancel_request{"U_REQ", true}, t0);
     REQUIRE(late.refused);
-    CHECK(late.refused->reason.find("cannot be cancelled") != std::string::npos);
+    CHECK(refusal_text(*late.refused).find("cannot be cancelled") != std::string::npos);
     const auto after = apply(by_admin.request, qa_sign_off_clicked{"U_QA"}, t0);
     REQUIRE(after.refused);
-    CHECK(after.refused->reason == "Production deploy #12 is cancelled; start a new request with /deploy prod.");
+    CHECK(refusal_text(*after.refused) == "Production deploy #12 is cancelled; start a new request with /deploy prod.");
 }
 
 TEST_CASE("deploy_request: migrations and rollback confirmations") {
     auto r = step(fresh(), all_green());
     const auto na = apply(r, confirm_migrations{"U_DEP"}, t0);
     REQUIRE(na.refused);
-    CHECK(na.refused->reason == "No migrations ship in this release; nothing to confirm.");
+    CHECK(refusal_text(*na.refused) == "No migrations ship in this release; nothing to confirm.");
     auto e = all_green();
     e.touches_migrations = true;
     e.migration_files = {"a.sql", "b.sql", "c.sql", "d.sql"};
@@ -396,4 +397,36 @@ TEST_CASE("deploy_request: the outcome announcement is owed until posted, in any
     const auto back = parse_request(serialize_request(r));
     REQUIRE(back.has_value());
     CHECK(back->announcement_owed);
+}
+
+TEST_CASE("deploy_request: refusals are codes with values; the words and the mentions come from the renderer") {
+    auto no_markup = [](const refusal& f) {
+        auto clean = [](const std::string& s) { return s.find("<@") == std::string::npos && s.find('*') == std::string::npos; };
+        bool ok = clean(f.subject) && clean(f.person);
+        for (const auto& d : f.details) ok = ok && clean(d);
+        return ok;
+    };
+    auto r = step(fresh(), all_green());
+    const auto own = apply(r, qa_sign_off_clicked{"U_REQ"}, t0);
+    REQUIRE(own.refused);
+    CHECK(own.refused->code == refusal_code::two_person_rule);
+    CHECK(own.refused->subject == "production deploy #12");
+    CHECK(no_markup(*own.refused));
+
+    r = step(r, qa_sign_off_clicked{"U_QA"});
+    const auto twice = apply(r, qa_sign_off_clicked{"U_QA2"}, t0);
+    REQUIRE(twice.refused);
+    CHECK(twice.refused->code == refusal_code::already_signed_off);
+    CHECK(twice.refused->person == "U_QA");
+    CHECK(no_markup(*twice.refused));
+    CHECK(refusal_text(*twice.refused).find("already signed off by <@U_QA>.") != std::string::npos);
+    const auto* p = find_effect<post_refusal>(twice);
+    REQUIRE(p);
+    CHECK(p->why == *twice.refused);
+
+    const auto stranger = apply(r, cancel_request{"U_OTHER", false}, t0);
+    REQUIRE(stranger.refused);
+    CHECK(stranger.refused->code == refusal_code::cancel_not_allowed);
+    CHECK(stranger.refused->person == "U_REQ");
+    CHECK(no_markup(*stranger.refused));
 }
