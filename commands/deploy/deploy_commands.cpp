@@ -30,8 +30,7 @@ std::string deployment_of(const api_result<vercel_alias>& a) { return a ? a->dep
 
 deploy_service_impl::deploy_service_impl(bot_context& ctx, shared_clients clients)
     : ctx_(ctx), store_(ctx.db), metrics_(ctx.metrics, store_), clients_(clients), github_(clients->github),
-      vercel_(clients->vercel),
-      tick_(ctx.executor) {
+      vercel_(clients->vercel) {
     if (auto r = store_.ensure_schema(); !r) log::error("deploy", "cannot create deploy tables: {}", r.error().message());
     register_routes();
 }
@@ -55,12 +54,16 @@ void deploy_service_impl::start() {
         log::info("deploy", "resuming the post-live phase of {}", record_name(r));
         execute(r, resume_effects(r));
     }
-    spawn(tick_loop(), "deploy ticker");
+    std::weak_ptr<deploy_service_impl> weak = shared_from_this();
+    ctx_.timers.on(std::string(checklist_timer), [weak](std::string) {
+        auto self = weak.lock();
+        return self ? self->on_checklist_timer() : nothing();
+    });
+    arm_checklist_timer();
 }
 
 void deploy_service_impl::stop() {
     stopping_ = true;
-    tick_.cancel();
     for (auto* t : sleepers_) t->cancel();
 }
 
@@ -120,6 +123,7 @@ bool deploy_service_impl::create(deploy_request record, std::string audit_what) 
     log::info("deploy", "{} created ({})", record_name(record), audit_what);
     spawn(keep_posting_checklist(record.id), "post record message");
     execute(record, resume_effects(record));
+    arm_checklist_timer();
     return true;
 }
 

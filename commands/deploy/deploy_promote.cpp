@@ -236,14 +236,30 @@ asio::awaitable<void> deploy_service_impl::conclude(std::int64_t id, std::string
     co_return;
 }
 
-asio::awaitable<void> deploy_service_impl::tick_loop() {
+void deploy_service_impl::arm_checklist_timer() {
+    auto active = store_.active();
+    if (!active) {
+        ctx_.timers.cancel(std::string(checklist_timer));
+        return;
+    }
+    const auto now = ctx_.clock();
+    auto due = now + ctx_.cfg.checklist_refresh;
+    const auto ws = evaluate_schedule(ctx_.cfg.schedule, now);
+    // The window's edge, so a scheduled request learns of it when it opens.
+    const auto& edge = active->state == request_state::scheduled ? ws.next_open
+                       : active->state == request_state::collecting ? ws.closes_at
+                                                                    : std::optional<time_point>{};
+    if (edge && *edge > now && *edge < due) due = *edge;
+    if (auto r = ctx_.timers.at(std::string(checklist_timer), due); !r)
+        log::error("deploy", "cannot arm the checklist refresh: {}", r.error().message());
+}
+
+asio::awaitable<void> deploy_service_impl::on_checklist_timer() {
     auto self = shared_from_this();
-    while (!stopping_) {
-        tick_.expires_after(ctx_.cfg.checklist_refresh);
-        auto [ec] = co_await tick_.async_wait(use_tuple);
-        if (ec || stopping_) break;
-        auto active = store_.active();
-        if (!active || active->state == request_state::promoting) continue;
+    if (stopping_) co_return;
+    auto active = store_.active();
+    if (!active) co_return;   // nothing open: armed again by the next request
+    if (active->state != request_state::promoting) {
         const auto ws = evaluate_schedule(ctx_.cfg.schedule, ctx_.clock());
         if (active->state == request_state::scheduled && ws.is_open) transition(active->id, window_opened{}, "");
         else if (active->state == request_state::collecting && !ws.is_open)
@@ -253,6 +269,7 @@ asio::awaitable<void> deploy_service_impl::tick_loop() {
         // noticed (and posted again), and a stale rendering is corrected.
         if (!active->message_ts.empty()) spawn(update_checklist(active->id), "periodic update");
     }
+    arm_checklist_timer();
 }
 
 }  // namespace deploybot::deploy_detail

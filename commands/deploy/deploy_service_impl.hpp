@@ -86,7 +86,6 @@ private:
     shared_clients clients_;
     github_client& github_;
     vercel_client& vercel_;
-    asio::steady_timer tick_;
     bool stopping_ = false;
     std::set<std::int64_t> evaluating_;
     std::set<std::string> promotes_running_;             // attempt ids with a live coroutine
@@ -166,11 +165,18 @@ private:
 
     // ---------- periodic work ----------
 
-    asio::awaitable<void> tick_loop();
+    // The open request's refresh, and its window opening/closing, run on the
+    // durable scheduler under one key: due every checklist_refresh, or at the
+    // window's edge when that comes first; re-armed while a request is open.
+    static constexpr std::string_view checklist_timer = "checklist";
+    void arm_checklist_timer();
+    asio::awaitable<void> on_checklist_timer();
 
     // ---------- commands ----------
 
     std::optional<deploy_lock> current_lock() const;
+    std::optional<lock_view> current_lock_view() const;   // what the machine sees
+    lock_view view_of(const deploy_lock& l) const;
     std::string lock_text(const deploy_lock& l) const;
     bool is_admin(std::string_view user) const;
 

@@ -7,6 +7,7 @@
 #include "bot/log.hpp"
 #include "commands/gather.hpp"
 #include "commands/render/post_live_message.hpp"
+#include "commands/render/refusal_text.hpp"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json/parse.hpp>
@@ -43,10 +44,17 @@ std::optional<deploy_lock> deploy_service_impl::current_lock() const {
     return parse_lock(ctx_.db.get_kv("deploy_lock"));
 }
 
-std::string deploy_service_impl::lock_text(const deploy_lock& l) const {
-    return fmt::format("Production deploys are locked by <@{}> since {}: {}. An admin can `/deploy unlock`.", l.by,
-                       describe_local(ctx_.cfg.schedule, from_ms(l.at_ms)), blocks::escape(l.reason));
+lock_view deploy_service_impl::view_of(const deploy_lock& l) const {
+    return {l.by, l.at_ms > 0 ? describe_local(ctx_.cfg.schedule, from_ms(l.at_ms)) : std::string(), l.reason};
 }
+
+std::optional<lock_view> deploy_service_impl::current_lock_view() const {
+    auto l = current_lock();
+    if (!l) return std::nullopt;
+    return view_of(*l);
+}
+
+std::string deploy_service_impl::lock_text(const deploy_lock& l) const { return refusal_text(lock_refusal(view_of(l))); }
 
 bool deploy_service_impl::is_admin(std::string_view user) const { return has_role(ctx_.cfg.people, user, role::admin); }
 
@@ -70,8 +78,8 @@ asio::awaitable<void> deploy_service_impl::cmd_prod(slash_command cmd) {
         co_await reply_ephemeral(ctx_, cmd, plain(p.reason));
         co_return;
     }
-    if (auto l = current_lock()) {
-        co_await reply_ephemeral(ctx_, cmd, plain(lock_text(*l)));
+    if (auto l = current_lock_view()) {
+        co_await reply_ephemeral(ctx_, cmd, plain(refusal_text(lock_refusal(*l))));
         co_return;
     }
     if (auto active = store_.active()) {
@@ -98,6 +106,7 @@ asio::awaitable<void> deploy_service_impl::cmd_prod(slash_command cmd) {
         co_await reply_ephemeral(ctx_, cmd, plain("deploybot cannot write its database; nothing was started."));
         co_return;
     }
+    arm_checklist_timer();
     // The message goes out at once (it is the team notification); evidence fills it in.
     if (auto err = co_await post_checklist(*id, false); !err.empty()) {
         co_await reply_ephemeral(ctx_, cmd,
@@ -410,12 +419,9 @@ asio::awaitable<void> deploy_service_impl::on_click(block_action click) {
         break;
     case deploy_action::go: {
         if ((refusal = permitted(action::trigger_deploy))) break;
-        if (auto l = current_lock()) {
-            refusal = lock_text(*l);
-            break;
-        }
         const auto ws = evaluate_schedule(ctx_.cfg.schedule, ctx_.clock());
-        out = transition(id, deploy_clicked{click.user_id, ws.is_open, ws.next_open_text}, click.user_id);
+        out = transition(id, deploy_clicked{click.user_id, ws.is_open, ws.next_open_text, current_lock_view()},
+                         click.user_id);
         break;
     }
     }

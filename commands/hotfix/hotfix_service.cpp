@@ -267,13 +267,9 @@ private:
                 co_await reply_ephemeral(ctx_, click, plain(p.reason));
                 co_return;
             }
-            if (auto lock = lock_reason(ctx_.db); lock && rec->hotfix.lock_override.empty()) {
-                co_await reply_ephemeral(ctx_, click,
-                                         plain("Production deploys were locked after this hotfix was offered (" +
-                                               blocks::escape(*lock) + "); an admin must run `/deploy hotfix` again."));
-                co_return;
-            }
-            out = records_.transition(id, deploy_clicked{click.user_id, true, ""}, click.user_id);
+            std::optional<lock_view> lock;
+            if (auto reason = lock_reason(ctx_.db)) lock = lock_view{"", "", *reason};
+            out = records_.transition(id, deploy_clicked{click.user_id, true, "", lock}, click.user_id);
         }
         if (!out.error.empty()) co_await reply_ephemeral(ctx_, click, plain(out.error));
     }

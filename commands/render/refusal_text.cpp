@@ -1,5 +1,7 @@
 #include "commands/render/refusal_text.hpp"
 
+#include "bot/core/blocks.hpp"
+
 namespace deploybot {
 
 namespace {
@@ -55,6 +57,17 @@ std::string refusal_text(const refusal& r) {
     case refusal_code::cancel_not_allowed:
         return "Only the requester (" + mention(r.person) + ") or an admin can cancel " + r.subject + ".";
     case refusal_code::no_open_alert: return "There is no open alert on " + r.subject + " to acknowledge.";
+    case refusal_code::deploys_locked: {
+        std::string s = r.subject + " are locked";
+        if (!r.person.empty()) s += " by " + mention(r.person);
+        if (!first(r).empty()) s += " since " + first(r);
+        const std::string reason = r.details.size() > 1 ? r.details[1] : std::string();
+        return s + ": " + blocks::escape(reason.empty() ? std::string("no reason given") : reason) +
+               ". An admin can `/deploy unlock`.";
+    }
+    case refusal_code::locked_after_offer:
+        return "Production deploys were locked after " + r.subject + " was offered (" + blocks::escape(first(r)) +
+               "); an admin must run `/deploy hotfix` again to take it through the lock.";
     }
     return "That cannot be done now.";
 }

@@ -40,15 +40,7 @@ std::string join_names(const std::vector<ci_offender>& v) {
 
 }  // namespace
 
-std::string_view to_string(ci_state s) {
-    switch (s) {
-        case ci_state::green: return "green";
-        case ci_state::pending: return "pending";
-        case ci_state::red: return "red";
-        case ci_state::unknown: break;
-    }
-    return "unknown";
-}
+std::string_view to_string(ci_state s) { return enum_name(s, "unknown"); }
 
 ci_verdict evaluate_ci(const ci_inputs& in) {
     std::vector<signal> signals;

@@ -1,4 +1,6 @@
 #pragma once
+#include "bot/core/enum_names.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,7 +31,7 @@ struct ci_inputs {
     std::vector<std::string> required_checks;   // empty = every signal counts
 };
 
-enum class ci_state { green, pending, red, unknown };
+BOOST_DEFINE_ENUM_CLASS(ci_state, green, pending, red, unknown)
 std::string_view to_string(ci_state s);
 
 struct ci_offender {

@@ -247,12 +247,21 @@ transition_result machine::on(const window_closed& e) {
     return accept("deploy window closed; next " + e.next_window);
 }
 
+}  // namespace workflow_detail
+
+refusal lock_refusal(const lock_view& lock) {
+    return {refusal_code::deploys_locked, "Production deploys", lock.by, {lock.since, lock.reason}};
+}
+
+namespace workflow_detail {
+
 transition_result machine::on(const deploy_clicked& e) {
     if (before.kind == record_kind::hotfix) return hotfix_clicked(e);
     if (before.state == request_state::promoting)
         return refuse(e.user, {refusal_code::already_promoting, "Production deploy #" + std::to_string(before.id), "",
                                {before.promote.attempt_id}});
     if (auto why = closed_reason()) return refuse(e.user, *why);
+    if (e.lock) return refuse(e.user, lock_refusal(*e.lock));
     const auto missing = missing_for_deploy(before, e.window_open, e.next_window);
     if (!missing.empty())
         return refuse(e.user, {refusal_code::not_ready_to_deploy, "#" + std::to_string(before.id), "", missing});
@@ -271,9 +280,13 @@ transition_result machine::on(const deploy_clicked& e) {
 }
 
 // A hotfix has no window and no checklist: its evidence (approval, CI) was
-// checked when it was requested; the lock is the caller's.
+// checked when it was requested. A lock set after it was offered stops it,
+// unless an admin ran it through that lock (hotfix.lock_override).
 transition_result machine::hotfix_clicked(const deploy_clicked& e) {
     if (auto why = state_closed_reason()) return refuse(e.user, *why);
+    if (e.lock && before.hotfix.lock_override.empty())
+        return refuse(e.user, {refusal_code::locked_after_offer, "Hotfix #" + std::to_string(before.id), e.lock->by,
+                               {e.lock->reason}});
     auto& r = req();
     r.state = request_state::promoting;
     r.promote_attempts = before.promote_attempts + 1;

@@ -1,5 +1,6 @@
 #pragma once
 #include "bot/core/error.hpp"
+#include "bot/core/enum_names.hpp"
 #include "commands/workflow/ci_verdict.hpp"
 #include "commands/workflow/watch.hpp"
 
@@ -37,7 +38,7 @@ using time_point = std::chrono::system_clock::time_point;
 // state said what became of it within a bounded time (announced as such, with
 // what to check). Terminal, like live/failed/cancelled.
 // rolled_back: was live, and a rollback record replaced it in production.
-enum class request_state { collecting, scheduled, promoting, live, failed, cancelled, outcome_unknown, rolled_back };
+BOOST_DEFINE_ENUM_CLASS(request_state, collecting, scheduled, promoting, live, failed, cancelled, outcome_unknown, rolled_back)
 std::string_view to_string(request_state s);
 std::optional<request_state> parse_request_state(std::string_view s);
 bool is_terminal(request_state s);
@@ -45,7 +46,7 @@ bool is_terminal(request_state s);
 // What a record is. A production deploy goes through the checklist; a
 // rollback (Vercel instant rollback to an earlier production deployment) is
 // created in `promoting` and shares the promote, outcome and watch phases.
-enum class record_kind { production, rollback, hotfix };
+BOOST_DEFINE_ENUM_CLASS(record_kind, production, rollback, hotfix)
 std::string_view to_string(record_kind k);
 record_kind parse_record_kind(std::string_view s);
 
@@ -59,7 +60,7 @@ enum class staging_model {
 std::string_view to_string(staging_model m);
 staging_model parse_staging_model(std::string_view s);
 
-enum class item_key { tests, staging, migrations, flags, notified, rollback };
+BOOST_DEFINE_ENUM_CLASS(item_key, tests, staging, migrations, flags, notified, rollback)
 inline constexpr std::array<item_key, 6> all_items{item_key::tests,      item_key::staging,
                                                    item_key::migrations, item_key::flags,
                                                    item_key::notified,   item_key::rollback};
@@ -68,7 +69,7 @@ std::optional<item_key> parse_item_key(std::string_view s);
 std::string_view item_title(item_key k);   // "All tests pass", …
 
 // waiting = the automatic part is fine, a person still has to click.
-enum class item_state { pending, done, failed, not_applicable, waiting };
+BOOST_DEFINE_ENUM_CLASS(item_state, pending, done, failed, not_applicable, waiting)
 std::string_view to_string(item_state s);
 std::optional<item_state> parse_item_state(std::string_view s);
 
@@ -113,7 +114,7 @@ struct qa_sign_off {
     bool operator==(const qa_sign_off&) const = default;
 };
 
-enum class flags_choice { none, configured, not_needed };
+BOOST_DEFINE_ENUM_CLASS(flags_choice, none, configured, not_needed)
 std::string_view to_string(flags_choice c);
 
 struct schedule_override {
@@ -285,7 +286,20 @@ struct confirm_rollback_plan { std::string user; };
 struct override_schedule { std::string admin; std::string reason; };
 struct window_opened {};
 struct window_closed { std::string next_window; };
-struct deploy_clicked { std::string user; bool window_open = false; std::string next_window; };
+// The freeze set by /deploy lock, as the machine sees it (`since` already in
+// the schedule's words). The machine decides whether it stops a click.
+struct lock_view {
+    std::string by;        // Slack user id ("" when unknown)
+    std::string since;     // "Tue 1 Dec 10:04 WIB" ("" when unknown)
+    std::string reason;
+    bool operator==(const lock_view&) const = default;
+};
+struct deploy_clicked {
+    std::string user;
+    bool window_open = false;
+    std::string next_window;
+    std::optional<lock_view> lock;       // production deploys are locked right now
+};
 struct promote_started { std::string attempt_id; std::string target_deployment_id; };
 // Recorded right before the promote POST (see promote_info::sent_baseline_ms).
 struct promote_sending { std::string attempt_id; std::string target_deployment_id; std::int64_t baseline_ms = 0; };
@@ -366,6 +380,8 @@ enum class refusal_code {
     cancel_while_promoting,
     cancel_not_allowed,
     no_open_alert,
+    deploys_locked,             // person: who locked; details: since, reason
+    locked_after_offer,         // a hotfix offered before the lock; details: reason
 };
 struct refusal {
     refusal_code code{};
@@ -426,6 +442,10 @@ struct transition_result {
 };
 
 transition_result apply(const deploy_request& req, const deploy_event& ev, time_point now);
+
+// Why a lock stops a production deploy: the same refusal for `/deploy prod`
+// and for the Deploy click.
+refusal lock_refusal(const lock_view& lock);
 
 // What still blocks "Deploy to production", one human sentence each, e.g.
 // "CI is still running (2 pending: e2e, lint)", "QA sign-off missing",

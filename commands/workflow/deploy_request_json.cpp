@@ -16,16 +16,10 @@ namespace json = boost::json;
 
 namespace {
 flags_choice parse_flags_choice(std::string_view s) {
-    if (s == "configured") return flags_choice::configured;
-    if (s == "not_needed") return flags_choice::not_needed;
-    return flags_choice::none;
+    return enum_from_name<flags_choice>(s).value_or(flags_choice::none);
 }
 
-ci_state parse_ci_state(std::string_view s) {
-    for (auto c : {ci_state::green, ci_state::pending, ci_state::red, ci_state::unknown})
-        if (to_string(c) == s) return c;
-    return ci_state::unknown;
-}
+ci_state parse_ci_state(std::string_view s) { return enum_from_name<ci_state>(s).value_or(ci_state::unknown); }
 }  // namespace
 
 // ---- JSON ----

@@ -8,26 +8,16 @@ namespace deploybot {
 
 // ---- names ----
 
+// Stored names are the enumerators' own, except outcome_unknown, stored as
+// "unknown" since it was added (existing databases hold that word).
 std::string_view to_string(request_state s) {
-    switch (s) {
-        case request_state::collecting: return "collecting";
-        case request_state::scheduled: return "scheduled";
-        case request_state::promoting: return "promoting";
-        case request_state::live: return "live";
-        case request_state::failed: return "failed";
-        case request_state::cancelled: return "cancelled";
-        case request_state::outcome_unknown: return "unknown";
-        case request_state::rolled_back: return "rolled_back";
-    }
-    return "collecting";
+    return s == request_state::outcome_unknown ? "unknown" : enum_name(s, "collecting");
 }
 
 std::optional<request_state> parse_request_state(std::string_view s) {
-    for (auto st : {request_state::collecting, request_state::scheduled, request_state::promoting, request_state::live,
-                    request_state::failed, request_state::cancelled, request_state::outcome_unknown,
-                    request_state::rolled_back})
-        if (to_string(st) == s) return st;
-    return std::nullopt;
+    if (s == "unknown") return request_state::outcome_unknown;
+    if (s == "outcome_unknown") return std::nullopt;   // never stored under this name
+    return enum_from_name<request_state>(s);
 }
 
 bool is_terminal(request_state s) {
@@ -44,19 +34,10 @@ bool is_terminal(request_state s) {
     return true;
 }
 
-std::string_view to_string(record_kind k) {
-    switch (k) {
-        case record_kind::production: return "production";
-        case record_kind::rollback: return "rollback";
-        case record_kind::hotfix: return "hotfix";
-    }
-    return "production";
-}
+std::string_view to_string(record_kind k) { return enum_name(k, "production"); }
 
 record_kind parse_record_kind(std::string_view s) {
-    if (s == "rollback") return record_kind::rollback;
-    if (s == "hotfix") return record_kind::hotfix;
-    return record_kind::production;
+    return enum_from_name<record_kind>(s).value_or(record_kind::production);
 }
 
 std::string record_name(const deploy_request& req) {
@@ -85,23 +66,9 @@ staging_model parse_staging_model(std::string_view s) {
     return staging_model::unknown;
 }
 
-std::string_view to_string(item_key k) {
-    switch (k) {
-        case item_key::tests: return "tests";
-        case item_key::staging: return "staging";
-        case item_key::migrations: return "migrations";
-        case item_key::flags: return "flags";
-        case item_key::notified: return "notified";
-        case item_key::rollback: return "rollback";
-    }
-    return "tests";
-}
+std::string_view to_string(item_key k) { return enum_name(k, "tests"); }
 
-std::optional<item_key> parse_item_key(std::string_view s) {
-    for (auto k : all_items)
-        if (to_string(k) == s) return k;
-    return std::nullopt;
-}
+std::optional<item_key> parse_item_key(std::string_view s) { return enum_from_name<item_key>(s); }
 
 std::string_view item_title(item_key k) {
     switch (k) {
@@ -115,32 +82,11 @@ std::string_view item_title(item_key k) {
     return "";
 }
 
-std::string_view to_string(item_state s) {
-    switch (s) {
-        case item_state::pending: return "pending";
-        case item_state::done: return "done";
-        case item_state::failed: return "failed";
-        case item_state::not_applicable: return "not_applicable";
-        case item_state::waiting: return "waiting";
-    }
-    return "pending";
-}
+std::string_view to_string(item_state s) { return enum_name(s, "pending"); }
 
-std::optional<item_state> parse_item_state(std::string_view s) {
-    for (auto st : {item_state::pending, item_state::done, item_state::failed, item_state::not_applicable,
-                    item_state::waiting})
-        if (to_string(st) == s) return st;
-    return std::nullopt;
-}
+std::optional<item_state> parse_item_state(std::string_view s) { return enum_from_name<item_state>(s); }
 
-std::string_view to_string(flags_choice c) {
-    switch (c) {
-        case flags_choice::configured: return "configured";
-        case flags_choice::not_needed: return "not_needed";
-        case flags_choice::none: break;
-    }
-    return "none";
-}
+std::string_view to_string(flags_choice c) { return enum_name(c, "none"); }
 
 std::string describe_candidate(const candidate_info& c) {
     return c.deployment_id + " (" + c.commit_sha.substr(0, 7) + ")";

@@ -6,29 +6,10 @@
 
 namespace deploybot {
 
-namespace {
-constexpr std::array<std::pair<watch_phase, std::string_view>, 7> phase_names{{
-    {watch_phase::none, "none"},
-    {watch_phase::watching, "watching"},
-    {watch_phase::stable, "stable"},
-    {watch_phase::regressed, "regressed"},
-    {watch_phase::partly_observed, "partly_observed"},
-    {watch_phase::not_observed, "not_observed"},
-    {watch_phase::ended, "ended"},
-}};
-}  // namespace
 
-std::string_view to_string(watch_phase p) {
-    for (const auto& [v, n] : phase_names)
-        if (v == p) return n;
-    return "none";
-}
+std::string_view to_string(watch_phase p) { return enum_name(p, "none"); }
 
-watch_phase parse_watch_phase(std::string_view s) {
-    for (const auto& [v, n] : phase_names)
-        if (n == s) return v;
-    return watch_phase::none;
-}
+watch_phase parse_watch_phase(std::string_view s) { return enum_from_name<watch_phase>(s).value_or(watch_phase::none); }
 
 bool is_finished(watch_phase p) {
     switch (p) {

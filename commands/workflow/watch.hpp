@@ -2,6 +2,8 @@
 // The one-hour watch after production goes live (issue #8, sentry.md §2/§4):
 // the persisted part of a deploy record, and the pure rules that decide what a
 // check means. No I/O here: counts come in, verdicts and texts' facts go out.
+#include "bot/core/enum_names.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -13,7 +15,7 @@ namespace deploybot {
 
 // watching → stable | regressed | partly_observed | not_observed, or ended
 // early when production changed under the watch (rolled back, superseded).
-enum class watch_phase { none, watching, stable, regressed, partly_observed, not_observed, ended };
+BOOST_DEFINE_ENUM_CLASS(watch_phase, none, watching, stable, regressed, partly_observed, not_observed, ended)
 std::string_view to_string(watch_phase p);
 watch_phase parse_watch_phase(std::string_view s);
 bool is_finished(watch_phase p);   // any phase after watching

@@ -292,6 +292,33 @@ TEST_CASE("deploy flow: outside the window → scheduled → window opens → me
     CHECK(count_audit(st.audit, "transition", "deploy window opened") == 1);
 }
 
+TEST_CASE("deploy flow: the durable checklist timer fires at the window's edge, not at the next refresh") {
+    world w;
+    w.always_open = false;
+    // A refresh an hour apart: only a timer armed for the window's opening can
+    // notice it within the test's deadline.
+    w.tweak = [](app_options& o) { o.cfg.checklist_refresh = std::chrono::hours(1); };
+    w.set_clock(utc(2026, 12, 1, 2, 0));   // Tue 09:00 WIB, clock stopped
+    w.sc = w.vc.setup_model_a();
+    w.seed_github();
+    w.start();
+    w.request(deployer);
+    REQUIRE(w.wait_ephemeral(deployer, "scheduled for the next window, Tue 1 Dec 10:00 WIB"));
+    {
+        auto st = w.read_store();
+        CHECK(count_audit(st.audit, "transition", "deploy window opened") == 0);
+    }
+    // After a restart the open request arms it again.
+    w.restart();
+    w.set_clock(utc(2026, 12, 1, 3, 0, 1));   // Tue 10:00:01 WIB
+    auto mention = w.wait_thread("the deploy window is open");
+    REQUIRE(mention);
+    CHECK(has(all_text(*mention), "<@" + deployer + ">"));
+    w.stop();
+    auto st = w.read_store();
+    CHECK(count_audit(st.audit, "transition", "deploy window opened") == 1);
+}
+
 TEST_CASE("deploy flow: /deploy lock blocks /deploy prod and the Deploy click; unlock; non-admins refused") {
     world w;
     w.sc = w.vc.setup_model_a();

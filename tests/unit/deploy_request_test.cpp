@@ -201,6 +201,30 @@ TEST_CASE("deploy_request: deploy click promotes once; the second click is refus
     CHECK(second.request.revision == first.request.revision);
 }
 
+TEST_CASE("deploy_request: the machine says no to a Deploy click while deploys are locked, and yes after unlock") {
+    const auto r = complete();
+    const lock_view lock{"U_ADMIN", "Tue 1 Dec 10:04 WIB", "black friday freeze"};
+    const auto locked = apply(r, deploy_clicked{"U_DEP", true, "", lock}, t0);
+    REQUIRE(locked.refused);
+    CHECK(*locked.refused == lock_refusal(lock));
+    CHECK(locked.refused->code == refusal_code::deploys_locked);
+    CHECK_FALSE(locked.changed);
+    CHECK(locked.request.state == request_state::collecting);
+    CHECK_FALSE(find_effect<start_promote>(locked));
+    const auto* said = find_effect<post_refusal>(locked);
+    REQUIRE(said);
+    CHECK(said->user == "U_DEP");
+    CHECK(refusal_text(*locked.refused) ==
+          "Production deploys are locked by <@U_ADMIN> since Tue 1 Dec 10:04 WIB: black friday freeze. An admin can "
+          "`/deploy unlock`.");
+    // the reason is the admin's text: escaped when rendered
+    CHECK(refusal_text(lock_refusal({"U_ADMIN", "", "<!channel> & co"})).find("&lt;!channel&gt; &amp; co") !=
+          std::string::npos);
+    const auto unlocked = apply(r, deploy_clicked{"U_DEP", true, "", std::nullopt}, t0);
+    CHECK_FALSE(unlocked.refused);
+    CHECK(unlocked.request.state == request_state::promoting);
+}
+
 TEST_CASE("deploy_request: promote lifecycle to live, duplicates ignored") {
     auto r = step(complete(), deploy_clicked{"U_DEP", true, ""});
     r = step(r, promote_started{"12-1", "dpl_PROD_REBUILD"});

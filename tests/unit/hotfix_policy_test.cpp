@@ -1,4 +1,5 @@
 // The hotfix lane's pure rules: what the person typed, and what the PR lacks.
+#include "commands/render/refusal_text.hpp"
 #include "commands/render/post_live_message.hpp"
 #include "commands/workflow/deploy_request.hpp"
 #include "commands/workflow/hotfix_policy.hpp"
@@ -53,6 +54,15 @@ TEST_CASE("hotfix record: collecting until the click; the click starts the build
     CHECK(r.state == request_state::collecting);
     CHECK(apply(r, qa_sign_off_clicked{"U_QA"}, t).refused);           // no checklist
     CHECK_FALSE(apply(r, window_closed{"Thu"}, t).changed);           // no window
+    // a lock set after the hotfix was offered stops the click; one an admin overrode does not
+    const auto locked = apply(r, deploy_clicked{"U_DEP", false, "", lock_view{"", "", "freeze"}}, t);
+    REQUIRE(locked.refused);
+    CHECK(locked.refused->code == refusal_code::locked_after_offer);
+    CHECK(locked.request.state == request_state::collecting);
+    CHECK(refusal_text(*locked.refused).find("locked after Hotfix #9 was offered (freeze)") != std::string::npos);
+    auto through = r;
+    through.hotfix.lock_override = "U_ADMIN overrode the lock (freeze): checkout down";
+    CHECK_FALSE(apply(through, deploy_clicked{"U_DEP", false, "", lock_view{"", "", "freeze"}}, t).refused);
     auto clicked = apply(r, deploy_clicked{"U_DEP", false, ""}, t);   // the requester may click; window closed is fine
     REQUIRE(clicked.changed);
     CHECK(clicked.request.state == request_state::promoting);
