@@ -1,4 +1,5 @@
 #include "bot/slack/slack_api.hpp"
+#include "bot/net/with_retries.hpp"
 
 #include "bot/log.hpp"
 
@@ -89,42 +90,42 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
     asio::awaitable<slack_result<json::object>> post_json(std::string url, std::string token, json::object body,
                                                           std::string what) {
         auto self = shared_from_this();
-        const std::string payload = json::serialize(body);
-        for (int attempt = 0;; ++attempt) {
-            http_request req;
-            req.method = "POST";
-            req.url = url;
-            req.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
-            if (!token.empty()) req.headers.push_back({"Authorization", "Bearer " + token});
-            req.body = payload;
-            req.service = "slack";
-            auto res = co_await http_.request(std::move(req));
-            if (!res) co_return transport_error(res.error());
+        using step = retry_step<slack_result<json::object>>;
+        http_request req;
+        req.method = "POST";
+        req.url = std::move(url);
+        req.headers.push_back({"Content-Type", "application/json; charset=utf-8"});
+        if (!token.empty()) req.headers.push_back({"Authorization", "Bearer " + token});
+        req.body = json::serialize(body);
+        req.service = "slack";
+        // Between tries, not a coroutine. A 429 or ok:false "ratelimited" means
+        // Slack did not process the request, so sending it again is safe.
+        auto judge = [this, what](int attempt, http_request&, result<http_response> res) -> step {
+            const int tries_before = attempt - 1;
+            if (!res) return step::done(transport_error(res.error()));
             if (res->status == 429) {
                 auto wait = parse_retry_after(res->header("Retry-After")).value_or(std::chrono::seconds(5));
-                if (attempt >= options_.max_rate_limit_retries || wait > options_.max_retry_after)
-                    co_return slack_error{"ratelimited", "gave up after " + std::to_string(attempt + 1) + " tries", 429};
+                if (tries_before >= options_.max_rate_limit_retries || wait > options_.max_retry_after)
+                    return step::done(slack_error{"ratelimited", "gave up after " + std::to_string(attempt) + " tries", 429});
                 log::warn("slack", "{} rate limited; retrying in {}s", what, wait.count());
                 http_.note_rate_limit_wait("slack", wait);
-                co_await sleep_until(steady::now() + wait);
-                continue;
+                return step::again(wait);
             }
-            if (res->status < 200 || res->status >= 300) co_return http_failure(*res, what);
+            if (res->status < 200 || res->status >= 300) return step::done(http_failure(*res, what));
             system::error_code ec;
             auto parsed = json::parse(res->body, ec);
             if (ec || !parsed.is_object()) {
                 // response_url answers may be a bare "ok".
-                if (res->body == "ok" || res->body.empty()) co_return json::object{{"ok", true}};
-                co_return slack_error{"bad_json", std::string(what), res->status};
+                if (res->body == "ok" || res->body.empty()) return step::done(json::object{{"ok", true}});
+                return step::done(slack_error{"bad_json", std::string(what), res->status});
             }
             auto& obj = parsed.as_object();
             auto* ok = obj.if_contains("ok");
             if (ok && ok->is_bool() && !ok->as_bool()) {
                 auto code = string_field(obj, "error");
-                if (code == "ratelimited" && attempt < options_.max_rate_limit_retries) {
+                if (code == "ratelimited" && tries_before < options_.max_rate_limit_retries) {
                     http_.note_rate_limit_wait("slack", std::chrono::seconds(5));
-                    co_await sleep_until(steady::now() + std::chrono::seconds(5));
-                    continue;
+                    return step::again(std::chrono::seconds(5));
                 }
                 std::string detail(what);
                 if (auto* meta = obj.if_contains("response_metadata"); meta && meta->is_object()) {
@@ -132,10 +133,11 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
                         for (auto& m : msgs->as_array())
                             if (m.is_string()) detail += std::string(" ") + std::string(m.get_string());
                 }
-                co_return slack_error{code.empty() ? "unknown_error" : code, detail, res->status};
+                return step::done(slack_error{code.empty() ? "unknown_error" : code, detail, res->status});
             }
-            co_return std::move(obj);
-        }
+            return step::done(std::move(obj));
+        };
+        co_return co_await with_retries<slack_result<json::object>>(http_, std::move(req), std::move(judge));
     }
 
     // Not inside the coroutine: gcc 12 miscompiles string ?: in coroutines (STYLE.md).

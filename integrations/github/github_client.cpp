@@ -1,5 +1,7 @@
 #include "integrations/url_build.hpp"
 #include "integrations/github/github_client.hpp"
+
+#include "bot/net/with_retries.hpp"
 #include "integrations/json_fields.hpp"
 
 #include "bot/log.hpp"
@@ -194,84 +196,96 @@ std::string github_client::repo_url(std::string_view path) const {
 
 asio::awaitable<api_result<http_response>> github_client::send(std::string method, std::string url,
                                                                  std::string body) {
+    using step = retry_step<api_result<http_response>>;
     const bool idempotent = method == "GET";
     const std::string own_origin = origin_of(cfg_.api_url);
+    if (origin_of(url) != own_origin)
+        co_return api_error{std::string(service_name), 0, "bad_url", "refusing to send the token to another host", {}};
+    http_request req;
+    req.method = method;
+    req.url = url;
+    req.headers = {{"Authorization", "Bearer " + token_},
+                   {"Accept", "application/vnd.github+json"},
+                   {"X-GitHub-Api-Version", "2022-11-28"},
+                   {"User-Agent", opts_.user_agent}};
+    if (!body.empty()) {
+        req.headers.push_back({"Content-Type", "application/json"});
+        req.body = body;
+    }
+    req.service = service_name;
+    // A copy, not a reference: another coroutine may evict the entry while we wait.
+    std::optional<github_cached_get> cached;
+    const auto ask_for_changes = [&](http_request& r) {
+        std::erase_if(r.headers, [](const http_header& h) { return h.name == "If-None-Match"; });
+        cached.reset();
+        if (idempotent) cached = etag_cache_.find(r.url);
+        if (cached) r.headers.push_back({"If-None-Match", cached->etag});
+    };
+    ask_for_changes(req);
     int redirects = 0;
-    for (int attempt = 1;; ++attempt) {
-        if (origin_of(url) != own_origin)
-            co_return api_error{std::string(service_name), 0, "bad_url", "refusing to send the token to another host", {}};
-        http_request req;
-        req.method = method;
-        req.url = url;
-        req.headers = {{"Authorization", "Bearer " + token_},
-                       {"Accept", "application/vnd.github+json"},
-                       {"X-GitHub-Api-Version", "2022-11-28"},
-                       {"User-Agent", opts_.user_agent}};
-        if (!body.empty()) {
-            req.headers.push_back({"Content-Type", "application/json"});
-            req.body = body;
-        }
-        // A copy, not a reference: another coroutine may evict the entry while we wait.
-        std::optional<github_cached_get> cached;
-        if (idempotent) cached = etag_cache_.find(url);
-        if (cached) req.headers.push_back({"If-None-Match", cached->etag});
-        req.service = service_name;
-        auto r = co_await http_.request(std::move(req));
-        milliseconds wait{0};
+    // The judge runs between tries (not a coroutine); it keeps `cached` and
+    // `redirects` of this call, which outlives the loop it awaits.
+    auto judge = [&](int attempt, http_request& next, result<http_response> r) -> step {
         if (!r) {
             if (!idempotent || attempt >= opts_.retry.max_attempts)
-                co_return api_error{std::string(service_name), 0, transport_code(r.error()), r.error().message(), {}};
-            wait = std::min(make_exponential_wait(milliseconds(1000), attempt), opts_.retry.max_wait);
-            log::warn("github", "{} {} failed ({}), retrying in {} ms", method, url, r.error().message(), wait.count());
-        } else {
-            http_response& resp = *r;
-            if (idempotent && (resp.status == 301 || resp.status == 302 || resp.status == 307) &&
-                !resp.header("Location").empty() && redirects < 3) {
-                // Renamed branch/repo: follow (same service only, checked at loop top).
-                ++redirects;
-                url = resp.header("Location");
-                if (!url.empty() && url.front() == '/') url = own_origin + url;
-                --attempt;
-                continue;
-            }
-            if (resp.status == 304 && cached) {
-                // Unchanged since our copy, and free of rate-limit cost: replay it as the 200 it was.
-                resp.status = 200;
-                resp.body = std::move(cached->body);
-                if (resp.header("Link").empty() && !cached->link.empty())
-                    resp.headers.push_back({"Link", std::move(cached->link)});
-                co_return std::move(resp);
-            }
-            if (idempotent && resp.status == 200) {
-                if (auto etag = resp.header("ETag"); !etag.empty())
-                    etag_cache_.store(url, github_cached_get{std::move(etag), resp.body, resp.header("Link")});
-            }
-            if ((resp.status >= 200 && resp.status < 300) || resp.status == 304) co_return std::move(resp);
-            github_limit_signals sig;
-            sig.status = resp.status;
-            sig.retry_after = parse_retry_after(resp.header("retry-after"));
-            sig.remaining = parse_int_header(resp.header("x-ratelimit-remaining"));
-            sig.reset_epoch_s = parse_int_header(resp.header("x-ratelimit-reset"));
-            api_error err = parse_github_error(resp.status, resp.body);
-            sig.message = err.message;
-            auto d = decide_github_retry(sig, attempt, idempotent, now_ms(), opts_.retry);
-            if (d.action == retry_action::done) {
-                if (!d.error_code.empty()) err.code = d.error_code;
-                co_return err;
-            }
-            if (d.action == retry_action::give_up) {
-                if (!d.error_code.empty()) err.code = d.error_code;
-                err.retry_after = std::chrono::ceil<std::chrono::seconds>(d.wait);
-                co_return err;
-            }
-            wait = d.wait;
-            if (resp.status == 403 || resp.status == 429) http_.note_rate_limit_wait(service_name, wait);
-            log::warn("github", "{} {} answered {}, retrying in {} ms", method, url, resp.status, wait.count());
+                return step::done(
+                    api_error{std::string(service_name), 0, transport_code(r.error()), r.error().message(), {}});
+            const auto wait = std::min(make_exponential_wait(milliseconds(1000), attempt), opts_.retry.max_wait);
+            log::warn("github", "{} {} failed ({}), retrying in {} ms", next.method, next.url, r.error().message(),
+                      wait.count());
+            ask_for_changes(next);
+            return step::again(wait);
         }
-        asio::steady_timer timer(co_await asio::this_coro::executor);
-        timer.expires_after(wait);
-        co_await timer.async_wait(asio::use_awaitable);
-    }
+        http_response& resp = *r;
+        if (idempotent && (resp.status == 301 || resp.status == 302 || resp.status == 307) &&
+            !resp.header("Location").empty() && redirects < 3) {
+            // Renamed branch/repo: follow, on the same service only.
+            ++redirects;
+            next.url = resp.header("Location");
+            if (!next.url.empty() && next.url.front() == '/') next.url = own_origin + next.url;
+            if (origin_of(next.url) != own_origin)
+                return step::done(api_error{std::string(service_name), 0, "bad_url",
+                                            "refusing to send the token to another host", {}});
+            ask_for_changes(next);
+            return step::again(milliseconds(0), false);
+        }
+        if (resp.status == 304 && cached) {
+            // Unchanged since our copy, and free of rate-limit cost: replay it as the 200 it was.
+            resp.status = 200;
+            resp.body = std::move(cached->body);
+            if (resp.header("Link").empty() && !cached->link.empty())
+                resp.headers.push_back({"Link", std::move(cached->link)});
+            return step::done(std::move(resp));
+        }
+        if (idempotent && resp.status == 200) {
+            if (auto etag = resp.header("ETag"); !etag.empty())
+                etag_cache_.store(next.url, github_cached_get{std::move(etag), resp.body, resp.header("Link")});
+        }
+        if ((resp.status >= 200 && resp.status < 300) || resp.status == 304) return step::done(std::move(resp));
+        github_limit_signals sig;
+        sig.status = resp.status;
+        sig.retry_after = parse_retry_after(resp.header("retry-after"));
+        sig.remaining = parse_int_header(resp.header("x-ratelimit-remaining"));
+        sig.reset_epoch_s = parse_int_header(resp.header("x-ratelimit-reset"));
+        api_error err = parse_github_error(resp.status, resp.body);
+        sig.message = err.message;
+        auto d = decide_github_retry(sig, attempt, idempotent, now_ms(), opts_.retry);
+        if (d.action == retry_action::done) {
+            if (!d.error_code.empty()) err.code = d.error_code;
+            return step::done(std::move(err));
+        }
+        if (d.action == retry_action::give_up) {
+            if (!d.error_code.empty()) err.code = d.error_code;
+            err.retry_after = std::chrono::ceil<std::chrono::seconds>(d.wait);
+            return step::done(std::move(err));
+        }
+        if (resp.status == 403 || resp.status == 429) http_.note_rate_limit_wait(service_name, d.wait);
+        log::warn("github", "{} {} answered {}, retrying in {} ms", next.method, next.url, resp.status,
+                  d.wait.count());
+        ask_for_changes(next);
+        return step::again(d.wait);
+    };
+    co_return co_await with_retries<api_result<http_response>>(http_, std::move(req), std::move(judge));
 }
 
 asio::awaitable<api_result<std::vector<http_response>>> github_client::get_all_pages(std::string url) {

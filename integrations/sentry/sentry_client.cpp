@@ -1,5 +1,6 @@
 #include "integrations/url_build.hpp"
 #include "integrations/sentry/sentry_client.hpp"
+#include "bot/net/with_retries.hpp"
 
 #include "bot/log.hpp"
 
@@ -119,11 +120,6 @@ std::string lower(std::string s) {
     return s;
 }
 
-asio::awaitable<void> sleep_for(milliseconds d) {
-    asio::steady_timer timer(co_await asio::this_coro::executor);
-    timer.expires_after(d);
-    co_await timer.async_wait(asio::use_awaitable);
-}
 
 }  // namespace
 
@@ -143,24 +139,25 @@ asio::awaitable<api_result<http_response>> sentry_client::send(std::string metho
     const std::string url = cfg_.api_url + path_and_query;
     if (!urls::parse_uri(url))
         co_return api_error{std::string(service_name), 0, "bad_url", "sentry.api_url is not a valid URL", {}};
+    using step = retry_step<api_result<http_response>>;
     const bool is_get = method == "GET";
-    for (int attempt = 1;; ++attempt) {
-        http_request req;
-        req.method = method;
-        req.url = url;
-        req.headers = {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}};
-        if (!is_get) {
-            req.headers.push_back({"Content-Type", "application/json"});
-            req.body = body;
-        }
-        req.service = service_name;
-        auto r = co_await http_.request(std::move(req));
+    http_request req;
+    req.method = method;
+    req.url = url;
+    req.headers = {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}};
+    if (!is_get) {
+        req.headers.push_back({"Content-Type", "application/json"});
+        req.body = body;
+    }
+    req.service = service_name;
+    // Between tries, not a coroutine; the policy is decide_sentry_retry.
+    auto judge = [this, is_get, path_and_query](int attempt, http_request& next, result<http_response> r) -> step {
         sentry_limit_signals sig;
         api_error err;
         if (!r) {
             err = api_error{std::string(service_name), 0, transport_code(r.error()), r.error().message(), {}};
         } else {
-            if (r->status >= 200 && r->status < 300) co_return std::move(*r);
+            if (r->status >= 200 && r->status < 300) return step::done(std::move(*r));
             sig.status = r->status;
             sig.reset_epoch_s = parse_int_header(r->header("X-Sentry-Rate-Limit-Reset"));
             sig.retry_after = parse_retry_after(r->header("Retry-After"));
@@ -171,13 +168,14 @@ asio::awaitable<api_result<http_response>> sentry_client::send(std::string metho
             if (!d.error_code.empty()) err.code = d.error_code;
             if (d.action == retry_action::give_up && sig.status == 429)
                 err.retry_after = std::chrono::ceil<std::chrono::seconds>(d.wait);
-            co_return err;
+            return step::done(std::move(err));
         }
-        log::warn("sentry", "{} {} failed ({}), retrying in {} ms", method, path_and_query, err.to_string(),
+        log::warn("sentry", "{} {} failed ({}), retrying in {} ms", next.method, path_and_query, err.to_string(),
                   d.wait.count());
         if (sig.status == 429) http_.note_rate_limit_wait(service_name, d.wait);
-        co_await sleep_for(d.wait);
-    }
+        return step::again(d.wait);
+    };
+    co_return co_await with_retries<api_result<http_response>>(http_, std::move(req), std::move(judge));
 }
 
 asio::awaitable<api_result<std::int64_t>> sentry_client::count_errors(system_clock::time_point start,

@@ -1,5 +1,6 @@
 #include "integrations/url_build.hpp"
 #include "integrations/vercel/vercel_client.hpp"
+#include "bot/net/with_retries.hpp"
 #include "integrations/json_fields.hpp"
 #include "integrations/vercel/vercel_parse.hpp"
 
@@ -55,57 +56,58 @@ std::int64_t vercel_client::now_ms() const {
 
 asio::awaitable<api_result<http_response>> vercel_client::send(std::string method, std::string path,
                                                                  string_pairs query, std::string body) {
+    using step = retry_step<api_result<http_response>>;
     if (!cfg_.team.empty()) query.emplace_back("teamId", cfg_.team);
-    const std::string url = url_build::with_query(cfg_.api_url + path, query);
     const bool is_get = method == "GET";
-    for (int attempt = 1;; ++attempt) {
-        http_request req;
-        req.method = method;
-        req.url = url;
-        req.headers = {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}};
-        if (!is_get) {
-            req.headers.push_back({"Content-Type", "application/json"});
-            req.body = body.empty() ? std::string("{}") : body;
-        }
-        req.service = service_name;
-        auto r = co_await http_.request(std::move(req));
-        milliseconds wait{0};
+    http_request req;
+    req.method = method;
+    req.url = url_build::with_query(cfg_.api_url + path, query);
+    req.headers = {{"Authorization", "Bearer " + token_}, {"Accept", "application/json"}};
+    if (!is_get) {
+        req.headers.push_back({"Content-Type", "application/json"});
+        req.body = body.empty() ? std::string("{}") : body;
+    }
+    req.service = service_name;
+    // Between tries, not a coroutine; the policy is decide_vercel_retry.
+    auto judge = [this, is_get, path](int attempt, http_request& next, result<http_response> r) -> step {
         if (!r) {
             if (!is_get || attempt >= opts_.retry.max_attempts)
-                co_return api_error{std::string(service_name), 0, transport_code(r.error()), r.error().message(), {}};
-            wait = std::min(make_exponential_wait(opts_.retry.backoff_base, attempt), opts_.retry.max_wait);
-            log::warn("vercel", "{} {} failed ({}), retrying in {} ms", method, path, r.error().message(), wait.count());
-        } else {
-            http_response& resp = *r;
-            if (resp.status >= 200 && resp.status < 300) co_return std::move(resp);
-            api_error err = parse_vercel_error(resp.status, resp.body);
-            vercel_limit_signals sig;
-            sig.status = resp.status;
-            sig.retry_after = parse_retry_after(resp.header("Retry-After"));
-            sig.header_reset_epoch_s = parse_int_header(resp.header("X-RateLimit-Reset"));
-            if (auto v = parse_body(resp.body); v && v->is_object()) {
-                if (auto* eo = error_object(v->get_object())) {
-                    if (auto* lim = obj_of(*eo, "limit")) {
-                        if (auto ms = opt_int_of(*lim, "resetMs"))
-                            sig.body_reset_ms = *ms;
-                        else if (auto s = opt_int_of(*lim, "reset"))
-                            sig.body_reset_ms = epoch_s_to_ms(*s);
-                    }
+                return step::done(
+                    api_error{std::string(service_name), 0, transport_code(r.error()), r.error().message(), {}});
+            const auto wait = std::min(make_exponential_wait(opts_.retry.backoff_base, attempt), opts_.retry.max_wait);
+            log::warn("vercel", "{} {} failed ({}), retrying in {} ms", next.method, path, r.error().message(),
+                      wait.count());
+            return step::again(wait);
+        }
+        http_response& resp = *r;
+        if (resp.status >= 200 && resp.status < 300) return step::done(std::move(resp));
+        api_error err = parse_vercel_error(resp.status, resp.body);
+        vercel_limit_signals sig;
+        sig.status = resp.status;
+        sig.retry_after = parse_retry_after(resp.header("Retry-After"));
+        sig.header_reset_epoch_s = parse_int_header(resp.header("X-RateLimit-Reset"));
+        if (auto v = parse_body(resp.body); v && v->is_object()) {
+            if (auto* eo = error_object(v->get_object())) {
+                if (auto* lim = obj_of(*eo, "limit")) {
+                    if (auto ms = opt_int_of(*lim, "resetMs"))
+                        sig.body_reset_ms = *ms;
+                    else if (auto s = opt_int_of(*lim, "reset"))
+                        sig.body_reset_ms = epoch_s_to_ms(*s);
                 }
             }
-            auto d = decide_vercel_retry(sig, attempt, is_get, now_ms(), opts_.retry);
-            if (d.action == retry_action::done) co_return err;
-            if (d.action == retry_action::give_up) {
-                if (!d.error_code.empty()) err.code = d.error_code;
-                err.retry_after = std::chrono::ceil<std::chrono::seconds>(d.wait);
-                co_return err;
-            }
-            wait = d.wait;
-            if (resp.status == 429) http_.note_rate_limit_wait(service_name, wait);
-            log::warn("vercel", "{} {} answered {}, retrying in {} ms", method, path, resp.status, wait.count());
         }
-        co_await sleep_for(wait);
-    }
+        auto d = decide_vercel_retry(sig, attempt, is_get, now_ms(), opts_.retry);
+        if (d.action == retry_action::done) return step::done(std::move(err));
+        if (d.action == retry_action::give_up) {
+            if (!d.error_code.empty()) err.code = d.error_code;
+            err.retry_after = std::chrono::ceil<std::chrono::seconds>(d.wait);
+            return step::done(std::move(err));
+        }
+        if (resp.status == 429) http_.note_rate_limit_wait(service_name, d.wait);
+        log::warn("vercel", "{} {} answered {}, retrying in {} ms", next.method, path, resp.status, d.wait.count());
+        return step::again(d.wait);
+    };
+    co_return co_await with_retries<api_result<http_response>>(http_, std::move(req), std::move(judge));
 }
 
 asio::awaitable<api_result<vercel_alias>> vercel_client::get_alias(std::string domain) {

@@ -23,12 +23,18 @@ void staging_world(world& w) {
 }
 
 // The bot's first poll (the feed starts at what staging serves, unannounced).
+// The first poll's answer is the baseline (taken as seen). The fake records a
+// request before it answers, so a build added right after the first request
+// could land in that answer: wait for the second poll, which the bot sends only
+// after it has read the first.
 void wait_first_poll(world& w) {
     REQUIRE(w.vc.wait_for_requests(
         [](const auto& rs) {
-            return std::any_of(rs.begin(), rs.end(), [](const auto& r) { return r.method == "GET" && has(r.path, "/v7/deployments"); });
+            return std::count_if(rs.begin(), rs.end(), [](const auto& r) {
+                       return r.method == "GET" && has(r.path, "/v7/deployments");
+                   }) >= 2;
         },
-        10s));
+        15s));
 }
 
 fakes::fv_deployment build(const std::string& id, int n, std::string message, bool fail = false) {
