@@ -45,7 +45,7 @@ api_error bad_json(std::string_view what) {
     return api_error{std::string(service_name), 0, "bad_json", fmt::format("unexpected {} response", what), {}};
 }
 
-github_commit parse_commit(const json::object& o) {
+github_commit commit_from(const json::object& o) {
     github_commit c;
     c.sha = str_of(o, "sha");
     if (auto* inner = obj_of(o, "commit")) {
@@ -59,11 +59,11 @@ github_commit parse_commit(const json::object& o) {
     return c;
 }
 
-github_file parse_file(const json::object& o) {
+github_file file_from(const json::object& o) {
     return github_file{str_of(o, "filename"), str_of(o, "status"), str_of(o, "previous_filename")};
 }
 
-github_pull parse_pull(const json::object& o) {
+github_pull pull_from(const json::object& o) {
     github_pull p;
     p.number = static_cast<int>(int_of(o, "number"));
     p.state = str_of(o, "state");
@@ -79,7 +79,7 @@ github_pull parse_pull(const json::object& o) {
     return p;
 }
 
-github_check_run parse_check_run(const json::object& o) {
+github_check_run check_run_from(const json::object& o) {
     github_check_run r;
     r.id = int_of(o, "id");
     r.name = str_of(o, "name");
@@ -108,6 +108,23 @@ std::string error_code_for(int status) {
 }
 
 }  // namespace
+
+github_check_run tag_invoke(json::value_to_tag<github_check_run>, const json::value& v) {
+    const auto* o = v.if_object();
+    return o ? check_run_from(*o) : github_check_run{};
+}
+github_commit tag_invoke(json::value_to_tag<github_commit>, const json::value& v) {
+    const auto* o = v.if_object();
+    return o ? commit_from(*o) : github_commit{};
+}
+github_file tag_invoke(json::value_to_tag<github_file>, const json::value& v) {
+    const auto* o = v.if_object();
+    return o ? file_from(*o) : github_file{};
+}
+github_pull tag_invoke(json::value_to_tag<github_pull>, const json::value& v) {
+    const auto* o = v.if_object();
+    return o ? pull_from(*o) : github_pull{};
+}
 
 std::string make_first_line(std::string_view message) {
     auto nl = message.find_first_of("\r\n");
@@ -352,7 +369,7 @@ asio::awaitable<api_result<std::vector<github_check_run>>> github_client::list_c
         if (!v || !v->is_object()) co_return bad_json("check runs");
         if (auto* arr = arr_of(v->get_object(), "check_runs"))
             for (auto& item : *arr)
-                if (auto* o = item.if_object()) out.push_back(parse_check_run(*o));
+                if (item.is_object()) out.push_back(json::value_to<github_check_run>(item));
     }
     co_return out;
 }
@@ -365,7 +382,7 @@ asio::awaitable<api_result<std::vector<github_file>>> github_client::get_commit_
     std::vector<github_file> out;
     if (auto* arr = arr_of(v->get_object(), "files"))
         for (auto& f : *arr)
-            if (auto* fo = f.if_object()) out.push_back(parse_file(*fo));
+            if (f.is_object()) out.push_back(json::value_to<github_file>(f));
     co_return out;
 }
 
@@ -388,12 +405,12 @@ asio::awaitable<api_result<github_comparison>> github_client::compare(std::strin
             // The file list only comes with page 1.
             if (auto* arr = arr_of(o, "files"))
                 for (auto& f : *arr)
-                    if (auto* fo = f.if_object()) out.files.push_back(parse_file(*fo));
+                    if (f.is_object()) out.files.push_back(json::value_to<github_file>(f));
             first = false;
         }
         if (auto* arr = arr_of(o, "commits"))
             for (auto& c : *arr)
-                if (auto* co = c.if_object()) out.commits.push_back(parse_commit(*co));
+                if (c.is_object()) out.commits.push_back(json::value_to<github_commit>(c));
     }
     if (out.files.size() >= 300) {
         // The compare file list is capped: rebuild it from every commit's own list.
@@ -436,7 +453,7 @@ asio::awaitable<api_result<std::vector<github_pull>>> github_client::list_pulls_
         auto v = parse_body(p.body);
         if (!v || !v->is_array()) co_return bad_json("commit pulls");
         for (auto& item : v->get_array())
-            if (auto* o = item.if_object()) out.push_back(parse_pull(*o));
+            if (item.is_object()) out.push_back(json::value_to<github_pull>(item));
     }
     co_return out;
 }
@@ -464,7 +481,7 @@ asio::awaitable<api_result<github_pull>> github_client::get_pull(int number) {
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("pull");
-    co_return parse_pull(v->get_object());
+    co_return json::value_to<github_pull>(*v);
 }
 
 asio::awaitable<api_result<std::optional<github_pull>>> github_client::find_open_pull(std::string head_branch) {
@@ -478,7 +495,7 @@ asio::awaitable<api_result<std::optional<github_pull>>> github_client::find_open
     auto v = parse_body(r->body);
     if (!v || !v->is_array()) co_return bad_json("pulls");
     for (auto& item : v->get_array())
-        if (auto* o = item.if_object()) co_return std::optional<github_pull>(parse_pull(*o));
+        if (item.is_object()) co_return std::optional<github_pull>(json::value_to<github_pull>(item));
     co_return std::optional<github_pull>{};
 }
 

@@ -6,6 +6,7 @@
 #include "integrations/api_retry.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/fwd.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -85,6 +86,14 @@ struct github_pull {
     std::string base_ref;
     std::string html_url;
 };
+
+// Tolerant readers of GitHub's JSON, as Boost.JSON conversions:
+// json::value_to<github_pull>(v). A missing or mistyped field reads as empty,
+// and a value that is not an object as an empty model; they never throw.
+github_check_run tag_invoke(boost::json::value_to_tag<github_check_run>, const boost::json::value& v);
+github_commit tag_invoke(boost::json::value_to_tag<github_commit>, const boost::json::value& v);
+github_file tag_invoke(boost::json::value_to_tag<github_file>, const boost::json::value& v);
+github_pull tag_invoke(boost::json::value_to_tag<github_pull>, const boost::json::value& v);
 
 struct github_review {
     std::int64_t id = 0;

@@ -9,6 +9,7 @@
 #include "integrations/api_retry.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/fwd.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -32,6 +33,8 @@ struct sentry_issue {
     std::int64_t user_count = 0;
     std::string first_seen;      // ISO-8601 as Sentry sent it
 };
+// A tolerant reader (json::value_to<sentry_issue>(v)): missing fields read as empty.
+sentry_issue tag_invoke(boost::json::value_to_tag<sentry_issue>, const boost::json::value& v);
 
 // What to record for a deploy (§3.6): the release (201 new, 208 exists: both
 // fine), then its deploy in the configured environment.

@@ -107,25 +107,28 @@ api_result<std::int64_t> parse_sentry_count(std::string_view json_text) {
     return *n;
 }
 
+sentry_issue tag_invoke(json::value_to_tag<sentry_issue>, const json::value& v) {
+    sentry_issue i;
+    const auto* o = v.if_object();
+    if (!o) return i;
+    i.id = str_of(*o, "id");
+    i.short_id = str_of(*o, "shortId");
+    i.title = str_of(*o, "title");
+    i.culprit = str_of(*o, "culprit");
+    i.level = str_of(*o, "level");
+    i.permalink = str_of(*o, "permalink");
+    i.count = count_of(*o, "count").value_or(0);
+    i.user_count = count_of(*o, "userCount").value_or(0);
+    i.first_seen = str_of(*o, "firstSeen");
+    return i;
+}
+
 api_result<std::vector<sentry_issue>> parse_sentry_issues(std::string_view json_text) {
     auto v = parse_body(json_text);
     if (!v || !v->is_array()) return bad_json("issues");
     std::vector<sentry_issue> out;
-    for (auto& item : v->get_array()) {
-        auto* o = item.if_object();
-        if (!o) continue;
-        sentry_issue i;
-        i.id = str_of(*o, "id");
-        i.short_id = str_of(*o, "shortId");
-        i.title = str_of(*o, "title");
-        i.culprit = str_of(*o, "culprit");
-        i.level = str_of(*o, "level");
-        i.permalink = str_of(*o, "permalink");
-        i.count = count_of(*o, "count").value_or(0);
-        i.user_count = count_of(*o, "userCount").value_or(0);
-        i.first_seen = str_of(*o, "firstSeen");
-        out.push_back(std::move(i));
-    }
+    for (auto& item : v->get_array())
+        if (item.is_object()) out.push_back(json::value_to<sentry_issue>(item));
     return out;
 }
 

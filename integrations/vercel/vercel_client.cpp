@@ -134,7 +134,7 @@ asio::awaitable<api_result<vercel_deployment>> vercel_client::get_deployment(std
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("deployment");
-    co_return deployment_from(v->get_object());
+    co_return json::value_to<vercel_deployment>(*v);
 }
 
 asio::awaitable<api_result<std::vector<vercel_deployment>>> vercel_client::list_deployments(deployment_filter f) {
@@ -158,7 +158,7 @@ asio::awaitable<api_result<std::vector<vercel_deployment>>> vercel_client::list_
         const auto& o = v->get_object();
         if (auto* arr = arr_of(o, "deployments"))
             for (auto& d : *arr)
-                if (auto* dob = d.if_object()) out.push_back(deployment_from(*dob));
+                if (d.is_object()) out.push_back(json::value_to<vercel_deployment>(d));
         std::optional<std::int64_t> next;
         if (auto* pg = obj_of(o, "pagination")) next = opt_int_of(*pg, "next");
         if (!next) break;
@@ -172,7 +172,7 @@ asio::awaitable<api_result<vercel_project>> vercel_client::get_project() {
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("project");
-    co_return project_from(v->get_object());
+    co_return json::value_to<vercel_project>(*v);
 }
 
 asio::awaitable<api_result<promote_result>> vercel_client::promote(std::string deployment_id) {
@@ -215,7 +215,7 @@ asio::awaitable<api_result<vercel_deployment>> vercel_client::create_deployment(
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_object()) co_return bad_json("created deployment");
-    auto d = deployment_from(v->get_object());
+    auto d = json::value_to<vercel_deployment>(*v);
     if (d.id.empty()) co_return bad_json("created deployment");
     co_return d;
 }

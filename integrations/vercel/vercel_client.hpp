@@ -7,6 +7,7 @@
 #include "integrations/api_retry.hpp"
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/json/fwd.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -87,6 +88,12 @@ struct vercel_project {
     std::vector<vercel_custom_environment> custom_environments;
     bool rolling_release = false;
 };
+
+// Tolerant readers of Vercel's JSON, as Boost.JSON conversions:
+// json::value_to<vercel_deployment>(v). A missing or mistyped field reads as
+// empty, a value that is not an object as an empty model; they never throw.
+vercel_deployment tag_invoke(boost::json::value_to_tag<vercel_deployment>, const boost::json::value& v);
+vercel_project tag_invoke(boost::json::value_to_tag<vercel_project>, const boost::json::value& v);
 
 struct deployment_filter {
     std::string target;                       // production | preview | "" (any)

@@ -154,6 +154,16 @@ std::string_view render_staging_model(vercel_staging_model m) {
     return "?";
 }
 
+vercel_deployment tag_invoke(json::value_to_tag<vercel_deployment>, const json::value& v) {
+    const auto* o = v.if_object();
+    return o ? deployment_from(*o) : vercel_deployment{};
+}
+
+vercel_project tag_invoke(json::value_to_tag<vercel_project>, const json::value& v) {
+    const auto* o = v.if_object();
+    return o ? project_from(*o) : vercel_project{};
+}
+
 vercel_deployment parse_vercel_deployment(std::string_view text) {
     auto v = parse_body(text);
     if (!v || !v->is_object()) return {};
