@@ -2,7 +2,9 @@
 // text (tests/fixtures/messages/*.txt). Review a change by reading the diff of
 // those files; DEPLOYBOT_UPDATE_GOLDEN=1 rewrites them.
 #include "blocks_text.hpp"
+#include "bot/core/permissions.hpp"
 #include "commands/render/deploy_message.hpp"
+#include "commands/render/refusal_text.hpp"
 
 #include <date/date.h>
 #include <doctest/doctest.h>
@@ -31,6 +33,8 @@ message_context context_at(time_point now) {
     ctx.now = now;
     ctx.window = evaluate_schedule(ctx.schedule, now);
     ctx.production_domain = "app.clario.id";
+    ctx.staging_domain = "staging.clario.id";
+    ctx.qa_leads = {qa_lead};
     return ctx;
 }
 
@@ -94,6 +98,7 @@ release_notes notes() {
               pr_review_status::approved, {"rina-a", "joko-w"}, {}}};
     n.compare_url = "https://github.com/clario/app/compare/4faa4db...4b92478";
     n.total_commits = 3;
+    n.loaded = true;
     return n;
 }
 
@@ -137,4 +142,56 @@ TEST_CASE("golden: the checklist outside the window") {
     const auto m = render_deploy_message(open_checklist(t_closed), notes(), context_at(t_closed));
     check_valid(m);
     CHECK_GOLDEN("checklist_scheduled", m);
+}
+
+TEST_CASE("golden: the checklist once Vercel answered and GitHub has not") {
+    const auto m = render_deploy_message(open_checklist(t0), {}, context_at(t0));
+    check_valid(m);
+    CHECK_GOLDEN("checklist_ships_loading", m);
+}
+
+TEST_CASE("golden: the live and failed posts (in the checklist's thread, broadcast)") {
+    auto promoting = step(ready(t0), deploy_clicked{deployer, true, ""}, t0 + seconds{10});
+    const auto live = step(promoting, promote_finished{"1-1", true, "", ""}, t0 + seconds{12});
+    const auto same = render_live_announcement(live, context_at(t0 + seconds{12}));
+    check_valid(same);
+    CHECK_GOLDEN("announce_live_requester_deployed", same);
+
+    auto other = ready(t0);
+    other.requester = "U0REQUESTER";
+    auto p2 = step(other, deploy_clicked{deployer, true, ""}, t0 + seconds{10});
+    const auto live2 = step(p2, promote_finished{"1-1", true, "", ""}, t0 + seconds{75});
+    const auto m2 = render_live_announcement(live2, context_at(t0 + seconds{75}));
+    check_valid(m2);
+    CHECK_GOLDEN("announce_live", m2);
+
+    const auto failed = step(promoting, promote_finished{"1-1", false, "", "Vercel answered 500: internal error"},
+                             t0 + seconds{14});
+    const auto fm = render_failed_announcement(failed, context_at(t0 + seconds{14}));
+    check_valid(fm);
+    CHECK_GOLDEN("announce_failed", fm);
+    const auto fc = render_deploy_message(failed, notes(), context_at(t0 + seconds{14}));
+    check_valid(fc);
+    CHECK_GOLDEN("checklist_failed", fc);
+}
+
+TEST_CASE("golden: refusals name who can act and what to do") {
+    // Deploy clicked outside the window: the admin's override is the way out.
+    auto r = ready(t_closed);
+    const auto outside = apply(r, deploy_clicked{deployer, false, "Thu 3 Dec 10:00 WIB"}, t_closed);
+    REQUIRE(outside.refused);
+    // A second click while promoting: no internal attempt id.
+    auto promoting = step(ready(t0), deploy_clicked{deployer, true, ""}, t0);
+    const auto twice = apply(promoting, deploy_clicked{deployer, true, ""}, t0);
+    REQUIRE(twice.refused);
+    config::people_t people;
+    people.deployers = {deployer};
+    people.qa_leads = {qa_lead, "U0QALEAD2"};
+    const auto qa = check_permission(people, deployer, action::sign_off_staging);
+    blocks::message m;
+    m.text = "refusals";
+    m.blocks.push_back(blocks::section(refusal_text(*outside.refused), "outside"));
+    m.blocks.push_back(blocks::section(refusal_text(*twice.refused), "twice"));
+    m.blocks.push_back(blocks::section(qa.reason, "qa"));
+    CHECK_GOLDEN("refusals", m);
 }
