@@ -209,7 +209,18 @@ asio::awaitable<std::string> deploy_service_impl::post_checklist(std::int64_t id
         co_return error.empty() ? std::string("unknown_error") : error;
     }
     transition(id, message_posted{channel_of(*req), ts}, "");
+    co_await show_outcome_if_closed(id, ts);
     co_return std::string();
+}
+
+// A click (Cancel) can close the request before the post's answer is back;
+// the machine then ignores the post, so the message itself is brought up to
+// date here, or it would show the state it was posted with for good.
+asio::awaitable<void> deploy_service_impl::show_outcome_if_closed(std::int64_t id, std::string ts) {
+    auto req = store_.load(id);
+    if (!req || !is_terminal(req->state) || !req->message_ts.empty()) co_return;
+    auto r = co_await ctx_.slack.update_message(channel_of(*req), ts, blocks::to_json(render(*req)));
+    if (!r) log::warn("deploy", "chat.update of closed #{} failed: {}", id, r.error().to_string());
 }
 
 // Until the open request has a message: retried with backoff (not in

@@ -209,6 +209,7 @@ std::string item_line(const deploy_request& req, const checklist_item& it, const
             if (it.state == item_state::done) text = "CI green — " + escape(truncate(it.evidence, 200));
             else if (it.state == item_state::failed) text = "CI failed — " + escape(truncate(it.evidence, 300));
             else if (req.last_ci == ci_state::pending) text = "CI running — " + escape(truncate(it.evidence, 200));
+            else if (!it.evidence.empty()) text = "CI — " + escape(truncate(it.evidence, 300));   // e.g. GitHub unreadable
             else text = "CI — checking…";
             if (!it.evidence_url.empty() && known) text += " (" + link(it.evidence_url, "checks") + ")";
             break;
@@ -219,11 +220,11 @@ std::string item_line(const deploy_request& req, const checklist_item& it, const
             if (it.state == item_state::done) text = "QA signed off" + by(it) + " on " + staging;
             else if (!known) text = "Staging — checking…";
             else if (!req.candidate.ready) text = "Staging build not ready yet — checking again";
-            else {
+            else
                 text = "QA sign-off on " + staging + " — waiting for " +
                        (ctx.qa_leads.empty() ? std::string("a QA lead") : mentions(ctx.qa_leads));
-                if (req.sign_off_void) text += " (the previous sign-off was for another build)";
-            }
+            if (it.state != item_state::done && known && req.sign_off_void)
+                text += " (the previous sign-off is void: staging moved)";
             break;
         }
         case item_key::migrations:

@@ -195,3 +195,14 @@ TEST_CASE("golden: refusals name who can act and what to do") {
     m.blocks.push_back(blocks::section(qa.reason, "qa"));
     CHECK_GOLDEN("refusals", m);
 }
+
+TEST_CASE("golden: README's example checklist is the renderer's output") {
+    std::ifstream in(std::string(DEPLOYBOT_FIXTURES) + "/../../README.md");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string indented;
+    std::istringstream golden(test::read_golden("checklist_open"));
+    for (std::string line; std::getline(golden, line);) indented += "    " + line + "\n";
+    CHECK_MESSAGE(ss.str().find(indented) != std::string::npos,
+                  "README.md's example differs from tests/fixtures/messages/checklist_open.txt: paste it again");
+}
