@@ -24,6 +24,8 @@ message_context module_message_context(const bot_context& ctx) {
     mc.schedule = ctx.cfg.schedule;
     mc.window = evaluate_schedule(ctx.cfg.schedule, mc.now);
     mc.production_domain = ctx.cfg.vercel.production_domain;
+    mc.staging_domain = ctx.cfg.vercel.staging_domain;
+    mc.qa_leads = ctx.cfg.people.qa_leads;
     mc.big_batch_warning = ctx.cfg.github.big_batch_warning;
     return mc;
 }

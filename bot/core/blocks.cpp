@@ -283,6 +283,15 @@ json::object section(std::string_view text, std::string_view block_id, std::opti
     return o;
 }
 
+json::object section_fields(std::string_view text, const std::vector<std::string>& fields, std::string_view block_id) {
+    json::object o = block_base("section", block_id);
+    if (!text.empty()) o["text"] = mrkdwn(text, max_section_text);
+    json::array out;
+    for (std::size_t i = 0; i < fields.size() && i < max_section_fields; ++i) out.push_back(mrkdwn(fields[i], max_field_text));
+    o["fields"] = std::move(out);
+    return o;
+}
+
 json::object context(const std::vector<std::string>& mrkdwn_elements, std::string_view block_id) {
     json::object o = block_base("context", block_id);
     json::array elements;

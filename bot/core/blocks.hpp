@@ -45,6 +45,9 @@ struct button {
 json::object header(std::string_view text, std::string_view block_id = {});
 json::object section(std::string_view mrkdwn, std::string_view block_id = {},
                      std::optional<button> accessory = std::nullopt);
+// A section with `fields` (two columns on desktop, stacked on a phone) under an optional text.
+json::object section_fields(std::string_view mrkdwn, const std::vector<std::string>& fields,
+                            std::string_view block_id = {});
 json::object context(const std::vector<std::string>& mrkdwn_elements, std::string_view block_id = {});
 json::object actions(const std::vector<button>& buttons, std::string_view block_id = {});
 json::object divider();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 namespace deploybot {
 namespace {
@@ -22,26 +23,25 @@ struct rule {
 
 constexpr rule rules[] = {
     {action::request_deploy, true, false, false,
-     "Only deployers can request a production deploy (people.deployers in the config)."},
+     "Only deployers can request a production deploy."},
     {action::trigger_deploy, true, false, false,
-     "Only deployers can deploy to production (people.deployers in the config)."},
-    {action::rollback, true, false, false, "Only deployers can roll back production (people.deployers in the config)."},
-    {action::hotfix, true, false, false, "Only deployers can ship a hotfix (people.deployers in the config)."},
+     "Only deployers can deploy to production."},
+    {action::rollback, true, false, false, "Only deployers can roll back production."},
+    {action::hotfix, true, false, false, "Only deployers can ship a hotfix."},
     {action::sign_off_staging, false, true, false,
-     "Only QA leads can sign off staging (people.qa_leads in the config)."},
+     "Only QA leads can sign off staging."},
     {action::confirm_migrations, true, true, false,
-     "Only deployers or QA leads can confirm database migrations (people.deployers and people.qa_leads in the "
-     "config)."},
+     "Only deployers or QA leads can confirm database migrations."},
     {action::confirm_flags, true, true, false,
-     "Only deployers or QA leads can confirm feature flags (people.deployers and people.qa_leads in the config)."},
+     "Only deployers or QA leads can confirm feature flags."},
     {action::confirm_rollback_plan, true, false, false,
-     "Only deployers can confirm the rollback plan (people.deployers in the config)."},
+     "Only deployers can confirm the rollback plan."},
     {action::cancel_request, false, false, true,
-     "Only the requester or an admin can cancel this deploy request (people.admins in the config)."},
-    {action::lock, false, false, true, "Only admins can lock deploys (people.admins in the config)."},
-    {action::unlock, false, false, true, "Only admins can unlock deploys (people.admins in the config)."},
+     "Only the requester or an admin can cancel this deploy request."},
+    {action::lock, false, false, true, "Only admins can lock deploys."},
+    {action::unlock, false, false, true, "Only admins can unlock deploys."},
     {action::override_schedule, false, false, true,
-     "Only admins can deploy outside the schedule (people.admins in the config)."},
+     "Only admins can deploy outside the schedule."},
     {action::view, true, true, true, ""},
 };
 
@@ -70,7 +70,30 @@ permission check_permission(const config::people_t& people, std::string_view use
                          (r.qa_leads && has_role(people, user_id, role::qa_lead)) ||
                          (r.admins && has_role(people, user_id, role::admin));
     if (allowed) return {true, ""};
-    return {false, r.refusal};
+    // Name who can act (a mention in an ephemeral notifies nobody), or, when
+    // nobody has the role yet, where an admin adds them.
+    std::vector<std::string> who;
+    std::vector<std::string> keys;
+    auto add = [&](bool on, const std::vector<std::string>& ids, const char* key) {
+        if (!on) return;
+        keys.emplace_back(key);
+        for (const auto& id : ids)
+            if (std::find(who.begin(), who.end(), id) == who.end()) who.push_back(id);
+    };
+    add(r.deployers, people.deployers, "people.deployers");
+    add(r.qa_leads, people.qa_leads, "people.qa_leads");
+    add(r.admins, people.admins, "people.admins");
+    std::string reason = r.refusal;
+    if (who.empty()) {
+        reason += " Nobody has that role yet: an admin adds them to " + keys.front() +
+                  (keys.size() > 1 ? " or " + keys.back() : std::string()) + " in deploybot's config.";
+    } else {
+        reason += " Ask ";
+        for (std::size_t i = 0; i < who.size() && i < 5; ++i) reason += (i ? ", " : "") + ("<@" + who[i] + ">");
+        if (who.size() > 5) reason += " or another of the " + std::to_string(who.size()) + " who can";
+        reason += ".";
+    }
+    return {false, reason};
 }
 
 namespace {

@@ -209,6 +209,7 @@ asio::awaitable<api_result<std::optional<github_comparison>>> deploy_service_imp
 asio::awaitable<built_notes> deploy_service_impl::build_notes(github_comparison cmp) {
     built_notes out;
     auto& notes = out.notes;
+    notes.loaded = true;
     notes.compare_url = cmp.html_url;
     notes.total_commits = cmp.total_commits;
     notes.behind_by = cmp.behind_by;

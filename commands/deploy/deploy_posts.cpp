@@ -43,6 +43,8 @@ message_context deploy_service_impl::message_ctx() const {
     mc.schedule = ctx_.cfg.schedule;
     mc.window = evaluate_schedule(ctx_.cfg.schedule, mc.now);
     mc.production_domain = ctx_.cfg.vercel.production_domain;
+    mc.staging_domain = ctx_.cfg.vercel.staging_domain;
+    mc.qa_leads = ctx_.cfg.people.qa_leads;
     mc.big_batch_warning = ctx_.cfg.github.big_batch_warning;
     for (const auto& r : store_.post_live_pending())
         if (r.kind == record_kind::hotfix && r.state == request_state::live && r.hotfix.backport_pending)
@@ -68,44 +70,15 @@ asio::awaitable<void> deploy_service_impl::update_checklist(std::int64_t id) {
 }
 
 blocks::message deploy_service_impl::render_live(const deploy_request& req) const {
-    const auto took = req.promote.finished_at && req.promote.clicked_at
-                          ? render_age(*req.promote.finished_at - *req.promote.clicked_at)
-                          : std::string("?");
-    std::string identical = "a production rebuild of the commit QA tested";
-    if (req.candidate.model == staging_model::staged_production)
-        identical = req.candidate.ready_substate == "PROMOTED" ? "the build staging served (it had been production before)"
-                                                              : "the identical build QA tested";
-    auto text = fmt::format(
-        ":rocket: Production deploy #{} is *live* on {}: `{}` {} ({}). Requested by <@{}>, staging signed off by "
-        "{}, deployed by <@{}>, took {}.",
-        req.id, ctx_.cfg.vercel.production_domain, short_sha(req.candidate.commit_sha),
-        blocks::escape(req.candidate.commit_message), identical, req.requester,
-        req.sign_off ? "<@" + req.sign_off->user + ">" : std::string("nobody"), req.promote.clicked_by, took);
-    auto m = plain(text, "live");
-    m.text = fmt::format("Production deploy #{} is live: {}", req.id, short_sha(req.candidate.commit_sha));
-    return m;
+    return render_live_announcement(req, message_ctx());
 }
 
-blocks::message deploy_service_impl::render_failed(const deploy_request& req, const std::string& error) const {
-    auto text = fmt::format(
-        ":x: Production deploy #{} *failed*: {}\nProduction still serves {}. Check the deployment in Vercel, then "
-        "run `/deploy prod` again; if production misbehaves, `/deploy rollback`.",
-        req.id, blocks::escape(error),
-        req.production.deployment_id.empty() ? std::string("the previous deployment")
-                                              : "`" + req.production.deployment_id + "`");
-    auto m = plain(text, "failed");
-    m.text = fmt::format("Production deploy #{} failed: {}", req.id, error);
-    return m;
+blocks::message deploy_service_impl::render_failed(const deploy_request& req, const std::string&) const {
+    return render_failed_announcement(req, message_ctx());
 }
 
-blocks::message deploy_service_impl::render_unknown(const deploy_request& req, const std::string& detail) const {
-    auto text = fmt::format(
-        ":grey_question: Production deploy #{}: *outcome unknown*. {}.\nCheck what {} serves in Vercel: if it is "
-        "`{}`, the deploy is live; otherwise run `/deploy prod` again. I did not send the promote a second time.",
-        req.id, blocks::escape(detail), ctx_.cfg.vercel.production_domain, short_sha(req.candidate.commit_sha));
-    auto m = plain(text, "unknown");
-    m.text = fmt::format("Production deploy #{}: outcome unknown, check Vercel", req.id);
-    return m;
+blocks::message deploy_service_impl::render_unknown(const deploy_request& req, const std::string&) const {
+    return render_unknown_announcement(req, message_ctx());
 }
 
 // Where conversations.history starts looking for a post of ours: an hour
@@ -173,6 +146,11 @@ asio::awaitable<void> deploy_service_impl::deliver_outcome(std::int64_t id, bool
         first = false;
         auto body = blocks::to_json(render_outcome(*req));
         body["channel"] = channel_of(*req);
+        // In the checklist's thread, and broadcast so the channel sees it too.
+        if (!req->message_ts.empty()) {
+            body["thread_ts"] = req->message_ts;
+            body["reply_broadcast"] = true;
+        }
         body["unfurl_links"] = false;
         body["unfurl_media"] = false;
         std::string error;
@@ -231,7 +209,18 @@ asio::awaitable<std::string> deploy_service_impl::post_checklist(std::int64_t id
         co_return error.empty() ? std::string("unknown_error") : error;
     }
     transition(id, message_posted{channel_of(*req), ts}, "");
+    co_await show_outcome_if_closed(id, ts);
     co_return std::string();
+}
+
+// A click (Cancel) can close the request before the post's answer is back;
+// the machine then ignores the post, so the message itself is brought up to
+// date here, or it would show the state it was posted with for good.
+asio::awaitable<void> deploy_service_impl::show_outcome_if_closed(std::int64_t id, std::string ts) {
+    auto req = store_.load(id);
+    if (!req || !is_terminal(req->state) || !req->message_ts.empty()) co_return;
+    auto r = co_await ctx_.slack.update_message(channel_of(*req), ts, blocks::to_json(render(*req)));
+    if (!r) log::warn("deploy", "chat.update of closed #{} failed: {}", id, r.error().to_string());
 }
 
 // Until the open request has a message: retried with backoff (not in

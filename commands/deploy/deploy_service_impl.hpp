@@ -130,6 +130,7 @@ private:
     message_context message_ctx() const;
     blocks::message render(const deploy_request& req) const;
     asio::awaitable<void> update_checklist(std::int64_t id);
+    asio::awaitable<void> show_outcome_if_closed(std::int64_t id, std::string ts);
     blocks::message render_live(const deploy_request& req) const;
     blocks::message render_failed(const deploy_request& req, const std::string& error) const;
     blocks::message render_unknown(const deploy_request& req, const std::string& detail) const;

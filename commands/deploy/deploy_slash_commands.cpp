@@ -119,7 +119,8 @@ asio::awaitable<void> deploy_service_impl::cmd_prod(slash_command cmd) {
         co_await reply_ephemeral(ctx_, cmd,
                                  plain(fmt::format("Outside the deploy window: production deploy #{} is scheduled "
                                                    "for the next window, {}. You can complete the checklist now; "
-                                                   "I will mention you when the window opens.",
+                                                   "I will mention you when the window opens. Urgent? An admin can "
+                                                   "deploy it now with `/deploy override` plus a reason.",
                                                    *id, or_none(ws.next_open_text))));
     co_await refresh(*id, cmd.user_id);
 }
@@ -306,7 +307,7 @@ std::string deploy_service_impl::render_history(const std::vector<deploy_request
                            : r.state == request_state::rolled_back     ? ":rewind:"
                                                                        : ":heavy_minus_sign:";
         const auto took = r.promote.finished_at && r.promote.clicked_at
-                              ? ", promote took " + render_age(*r.promote.finished_at - *r.promote.clicked_at)
+                              ? ", promote took " + render_duration(*r.promote.finished_at - *r.promote.clicked_at)
                               : std::string();
         if (r.kind == record_kind::rollback) {
             text += fmt::format("{} #{} rollback {} — back to `{}` {} — by <@{}>: {}, {}{}{}\n", icon, r.id,
@@ -405,6 +406,22 @@ asio::awaitable<void> deploy_service_impl::on_click(block_action click) {
     case deploy_action::rollback_plan:
         if (!(refusal = permitted(action::confirm_rollback_plan)))
             out = transition(id, confirm_rollback_plan{click.user_id}, click.user_id);
+        break;
+    case deploy_action::undo_signoff:
+        if (!(refusal = permitted(action::sign_off_staging)))
+            out = transition(id, item_undone{click.user_id, item_key::staging}, click.user_id);
+        break;
+    case deploy_action::undo_migrations:
+        if (!(refusal = permitted(action::confirm_migrations)))
+            out = transition(id, item_undone{click.user_id, item_key::migrations}, click.user_id);
+        break;
+    case deploy_action::undo_flags:
+        if (!(refusal = permitted(action::confirm_flags)))
+            out = transition(id, item_undone{click.user_id, item_key::flags}, click.user_id);
+        break;
+    case deploy_action::undo_rollback_plan:
+        if (!(refusal = permitted(action::confirm_rollback_plan)))
+            out = transition(id, item_undone{click.user_id, item_key::rollback}, click.user_id);
         break;
     case deploy_action::refresh:
         if (auto wait = manual_refresh_wait(id); wait.count() > 0)

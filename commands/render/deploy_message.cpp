@@ -11,7 +11,7 @@ using blocks::escape;
 using blocks::truncate;
 using namespace render_text;
 
-constexpr std::array<std::pair<deploy_action, std::string_view>, 8> action_names{{
+constexpr std::array<std::pair<deploy_action, std::string_view>, 12> action_names{{
     {deploy_action::signoff, "deploy.signoff"},
     {deploy_action::migrations, "deploy.migrations"},
     {deploy_action::flags_configured, "deploy.flags.configured"},
@@ -20,17 +20,29 @@ constexpr std::array<std::pair<deploy_action, std::string_view>, 8> action_names
     {deploy_action::refresh, "deploy.refresh"},
     {deploy_action::cancel, "deploy.cancel"},
     {deploy_action::go, "deploy.go"},
+    {deploy_action::undo_signoff, "deploy.undo.signoff"},
+    {deploy_action::undo_migrations, "deploy.undo.migrations"},
+    {deploy_action::undo_flags, "deploy.undo.flags"},
+    {deploy_action::undo_rollback_plan, "deploy.undo.rollback_plan"},
 }};
 
-std::string_view emoji(item_state s) {
-    switch (s) {
-        case item_state::done: return ":white_check_mark:";
-        case item_state::failed: return ":x:";
-        case item_state::not_applicable: return ":heavy_minus_sign:";
-        case item_state::pending:
-        case item_state::waiting: break;
-    }
-    return ":hourglass_flowing_sand:";
+constexpr std::string_view mark_done = ":white_check_mark:";
+constexpr std::string_view mark_failed = ":x:";
+constexpr std::string_view mark_not_needed = ":heavy_minus_sign:";
+constexpr std::string_view mark_person = ":large_yellow_circle:";        // waiting for a person
+constexpr std::string_view mark_checking = ":hourglass_flowing_sand:";   // the bot is checking
+
+std::string mention(const std::string& user) { return "<@" + escape(user) + ">"; }
+
+std::string mentions(const std::vector<std::string>& users) {
+    std::string out;
+    for (std::size_t i = 0; i < users.size() && i < 5; ++i) out += (i ? ", " : "") + mention(users[i]);
+    if (users.size() > 5) out += " and " + std::to_string(users.size() - 5) + " more";
+    return out;
+}
+
+std::string local_date(const message_context& ctx, time_point t) {
+    return slack_date(t, describe_local(ctx.schedule, t));
 }
 
 blocks::button make_button(deploy_action a, std::string text, const deploy_request& req, std::string style = {}) {
@@ -42,6 +54,37 @@ blocks::button make_button(deploy_action a, std::string text, const deploy_reque
     return b;
 }
 
+blocks::confirm_dialog make_confirm(std::string title, std::string text, std::string yes, std::string no) {
+    blocks::confirm_dialog d;
+    d.title = std::move(title);
+    d.text = truncate(text, 300);
+    d.confirm = std::move(yes);
+    d.deny = std::move(no);
+    return d;
+}
+
+// "4b92478 “Add invoice export to billing page (#481)”" (plain text, for confirm dialogs).
+std::string commit_words(const candidate_info& c) {
+    return short_sha(c.commit_sha) + " “" + truncate(first_line(c.commit_message), 80) + "”";
+}
+
+// The commit that leads every message: "`4b92478` Add invoice export to billing page (#481)".
+std::string commit_line(const candidate_info& c) {
+    return "`" + short_sha(c.commit_sha) + "` " + escape(truncate(first_line(c.commit_message), 120));
+}
+
+// The rollback target as the machine described it ("`5d3462e` Release 2026-01-13"),
+// without the deployment id; "" when it gave no detail.
+std::string rollback_detail(const deploy_request& req) {
+    const auto& ev = req.item(item_key::rollback).evidence;
+    const std::string lead = "Would roll back to " + req.rollback_target_id + " (";
+    if (ev.rfind(lead, 0) != 0) return {};
+    const auto end = ev.rfind(");");
+    if (end == std::string::npos || end < lead.size()) return {};
+    return ev.substr(lead.size(), end - lead.size());
+}
+
+bool candidate_known(const deploy_request& req) { return !req.candidate.deployment_id.empty(); }
 std::string review_text(const shipped_pr& pr) {
     auto join = [](const std::vector<std::string>& v) {
         std::string out;
@@ -73,18 +116,25 @@ std::string state_label(const deploy_request& r) {
     return "";
 }
 
-std::string what_ships_text(const release_notes& notes, const message_context& ctx) {
-    constexpr std::size_t budget = 2700;   // stays well under section.text's 3000
-    std::string text = "*What ships* — " + std::to_string(notes.prs.size()) + " PR" +
-                       (notes.prs.size() == 1 ? "" : "s") + ", " + std::to_string(notes.total_commits) + " commit" +
-                       (notes.total_commits == 1 ? "" : "s");
+// "1 PR · 3 commits (compare)", or what is not known yet.
+std::string ships_summary(const release_notes& notes) {
+    if (!notes.loaded) return std::string(mark_checking) + " reading GitHub…";
+    if (notes.prs.empty() && notes.direct_commits.empty()) return "Nothing new since production";
+    std::string text = std::to_string(notes.prs.size()) + " PR" + (notes.prs.size() == 1 ? "" : "s") + " · " +
+                       std::to_string(notes.total_commits) + " commit" + (notes.total_commits == 1 ? "" : "s");
     if (!notes.compare_url.empty()) text += " (" + link(notes.compare_url, "compare") + ")";
+    return text;
+}
+
+// The PRs and direct commits, one line each ("" when there is nothing to list).
+std::string ships_list(const release_notes& notes, const message_context& ctx) {
+    constexpr std::size_t budget = 2700;   // stays well under section.text's 3000
     auto pr_line = [](const shipped_pr& pr) {
-        return "\n• " + link(pr.url, "#" + std::to_string(pr.number)) + " " + escape(truncate(first_line(pr.title), 80)) +
+        return "• " + link(pr.url, "#" + std::to_string(pr.number)) + " " + escape(truncate(first_line(pr.title), 80)) +
                " — " + escape(truncate(pr.author, 39)) + " — " + review_text(pr);
     };
     auto commit_line = [](const direct_commit& c) {
-        return "\n• :warning: `" + short_sha(c.sha) + "` " + escape(truncate(first_line(c.message), 80)) + " — " +
+        return "• :warning: `" + short_sha(c.sha) + "` " + escape(truncate(first_line(c.message), 80)) + " — " +
                escape(truncate(c.author, 39)) + " — pushed without a PR";
     };
     // When the list must be cut, what needs attention (PRs not approved,
@@ -97,17 +147,17 @@ std::string what_ships_text(const release_notes& notes, const message_context& c
     if (cut)
         for (const auto& pr : notes.prs)
             if (pr.review == pr_review_status::approved) lines.push_back(pr_line(pr));
+    std::string text;
     std::size_t listed = 0;
     for (const auto& line : lines) {
-        if (listed >= ctx.max_listed_prs || text.size() + line.size() > budget) break;
-        text += line;
+        if (listed >= ctx.max_listed_prs || text.size() + line.size() + 1 > budget) break;
+        text += (text.empty() ? "" : "\n") + line;
         ++listed;
     }
     const std::size_t rest = lines.size() - listed;
     if (rest > 0)
         text += "\n…and " + std::to_string(rest) + " more — " +
                 (notes.compare_url.empty() ? std::string("see GitHub") : link(notes.compare_url, "full comparison"));
-    if (notes.prs.empty() && notes.direct_commits.empty()) text += "\nNothing new since production.";
     return text;
 }
 
@@ -131,69 +181,173 @@ std::vector<std::string> warnings(const release_notes& notes, const message_cont
     return out;
 }
 
-std::string item_text(const checklist_item& it, const message_context& ctx) {
-    const auto index = static_cast<int>(it.key) + 1;
-    std::string text = std::string(emoji(it.state)) + " *" + std::to_string(index) + ". " +
-                       std::string(item_title(it.key)) + "*";
-    if (!it.evidence.empty()) text += " — " + escape(truncate(it.evidence, 600));
-    if (!it.evidence_url.empty()) text += " (" + link(it.evidence_url, "details") + ")";
-    std::string who;
-    if (!it.by_user.empty()) who = "by <@" + escape(it.by_user) + ">";
-    if (it.at && (!it.by_user.empty() || it.state == item_state::done))
-        who += (who.empty() ? "" : " · ") + describe_local(ctx.schedule, *it.at);
-    if (!who.empty()) text += "\n_" + who + "_";
-    return text;
+bool waits_for_person(const deploy_request& req, const checklist_item& it) {
+    if (it.state == item_state::waiting) return true;
+    return it.key == item_key::staging && it.state == item_state::pending && req.candidate.ready &&
+           candidate_known(req);
 }
 
-std::optional<blocks::button> item_button(const deploy_request& req, const checklist_item& it) {
-    switch (it.key) {
-        case item_key::staging:
-            if (it.state != item_state::done && req.candidate.ready)
-                return make_button(deploy_action::signoff, "QA sign-off", req);
-            break;
-        case item_key::migrations:
-            if (it.state == item_state::waiting) return make_button(deploy_action::migrations, "Confirm migrations", req);
-            break;
-        case item_key::rollback:
-            if (it.state == item_state::waiting)
-                return make_button(deploy_action::rollback_plan, "Confirm rollback plan", req);
-            break;
-        default: break;
+std::string_view mark_of(const deploy_request& req, const checklist_item& it) {
+    switch (it.state) {
+        case item_state::done: return mark_done;
+        case item_state::failed: return mark_failed;
+        case item_state::not_applicable: return mark_not_needed;
+        case item_state::pending:
+        case item_state::waiting: break;
     }
-    return std::nullopt;
+    return waits_for_person(req, it) ? mark_person : mark_checking;
+}
+
+std::string by(const checklist_item& it) { return it.by_user.empty() ? std::string() : " by " + mention(it.by_user); }
+
+// One short line per item: what it is, its state, and who can act when a person must.
+std::string item_line(const deploy_request& req, const checklist_item& it, const message_context& ctx) {
+    const bool known = candidate_known(req);
+    std::string text;
+    switch (it.key) {
+        case item_key::tests:
+            if (it.state == item_state::done) text = "CI green — " + escape(truncate(it.evidence, 200));
+            else if (it.state == item_state::failed) text = "CI failed — " + escape(truncate(it.evidence, 300));
+            else if (req.last_ci == ci_state::pending) text = "CI running — " + escape(truncate(it.evidence, 200));
+            else if (!it.evidence.empty()) text = "CI — " + escape(truncate(it.evidence, 300));   // e.g. GitHub unreadable
+            else text = "CI — checking…";
+            if (!it.evidence_url.empty() && known) text += " (" + link(it.evidence_url, "checks") + ")";
+            break;
+        case item_key::staging: {
+            const std::string staging = ctx.staging_domain.empty()
+                                            ? std::string("staging")
+                                            : link("https://" + ctx.staging_domain, ctx.staging_domain);
+            if (it.state == item_state::done) text = "QA signed off" + by(it) + " on " + staging;
+            else if (!known) text = "Staging — checking…";
+            else if (!req.candidate.ready) text = "Staging build not ready yet — checking again";
+            else
+                text = "QA sign-off on " + staging + " — waiting for " +
+                       (ctx.qa_leads.empty() ? std::string("a QA lead") : mentions(ctx.qa_leads));
+            if (it.state != item_state::done && known && req.sign_off_void)
+                text += " (the previous sign-off is void: staging moved)";
+            break;
+        }
+        case item_key::migrations:
+            if (it.state == item_state::done) text = "Migrations tested on staging — confirmed" + by(it);
+            else if (it.state == item_state::not_applicable) text = "No database migrations";
+            else if (it.state == item_state::waiting)
+                text = "Migrations — " + escape(truncate(it.evidence.substr(0, it.evidence.find(';')), 300)) +
+                       " — tested on staging? (a deployer or QA lead confirms)";
+            else text = "Migrations — checking…";
+            break;
+        case item_key::flags:
+            if (it.state == item_state::done)
+                text = (req.flags == flags_choice::not_needed ? "No feature flags needed" : "Feature flags configured") +
+                       std::string(it.by_user.empty() ? "" : " — " + mention(it.by_user));
+            else text = "Feature flags — configured, or not needed? (a deployer or QA lead)";
+            break;
+        case item_key::notified:
+            text = it.state == item_state::done ? std::string("Team notified (this message)")
+                                                : std::string("Team notified — posting…");
+            break;
+        case item_key::rollback: {
+            if (it.state == item_state::done) text = "Rollback plan confirmed" + by(it);
+            else if (it.state == item_state::failed) text = escape(truncate(it.evidence, 300));
+            else if (it.state == item_state::waiting) {
+                const auto detail = rollback_detail(req);
+                text = "Rollback plan" + (detail.empty() ? std::string() : ": back to " + escape(detail)) +
+                       " — a deployer confirms";
+            } else text = "Rollback plan — checking…";
+            break;
+        }
+    }
+    return std::string(mark_of(req, it)) + " " + text;
+}
+
+// One row of buttons for the items people act on, and undo for what a person
+// did while the request is still collecting.
+std::vector<blocks::button> item_buttons(const deploy_request& req, const message_context& ctx) {
+    std::vector<blocks::button> out;
+    const auto& c = req.candidate;
+    const std::string where = ctx.staging_domain.empty() ? std::string("staging") : ctx.staging_domain;
+    if (req.item(item_key::staging).state != item_state::done && c.ready && candidate_known(req)) {
+        auto b = make_button(deploy_action::signoff, "QA sign-off", req);
+        b.confirm = make_confirm("Sign off staging?",
+                                 "Sign off " + commit_words(c) + " as tested on " + where +
+                                     ". The sign-off is recorded under your name.",
+                                 "Sign off", "Not yet");
+        out.push_back(std::move(b));
+    }
+    if (req.item(item_key::migrations).state == item_state::waiting) {
+        auto b = make_button(deploy_action::migrations, "Confirm migrations", req);
+        b.confirm = make_confirm("Migrations tested?",
+                                 "Confirm that this release's database migrations ran on " + where +
+                                     " and were tested there. Recorded under your name.",
+                                 "Confirm", "Not yet");
+        out.push_back(std::move(b));
+    }
+    if (req.item(item_key::flags).state != item_state::done) {
+        out.push_back(make_button(deploy_action::flags_configured, "Flags configured", req));
+        out.push_back(make_button(deploy_action::flags_not_needed, "No flags needed", req));
+    }
+    if (req.item(item_key::rollback).state == item_state::waiting)
+        out.push_back(make_button(deploy_action::rollback_plan, "Confirm rollback plan", req));
+    if (req.state == request_state::collecting) {
+        if (req.item(item_key::staging).state == item_state::done)
+            out.push_back(make_button(deploy_action::undo_signoff, "Undo sign-off", req));
+        if (req.item(item_key::migrations).state == item_state::done)
+            out.push_back(make_button(deploy_action::undo_migrations, "Undo migrations", req));
+        if (req.item(item_key::flags).state == item_state::done)
+            out.push_back(make_button(deploy_action::undo_flags, "Undo flags", req));
+        if (req.item(item_key::rollback).state == item_state::done)
+            out.push_back(make_button(deploy_action::undo_rollback_plan, "Undo rollback plan", req));
+    }
+    return out;
+}
+
+// After go-live (or any end), the checklist as one line of evidence.
+std::string evidence_line(const deploy_request& req) {
+    std::string text = std::string(done_count(req) == 6 ? mark_done : mark_not_needed) + " " +
+                       std::to_string(done_count(req)) + "/6 checks";
+    const auto& tests = req.item(item_key::tests);
+    if (tests.state == item_state::done) text += " · CI green";
+    auto who = [&](item_key k, std::string_view what) {
+        const auto& it = req.item(k);
+        if (it.state == item_state::done && !it.by_user.empty()) text += " · " + std::string(what) + " " + mention(it.by_user);
+    };
+    who(item_key::staging, "QA");
+    who(item_key::migrations, "migrations");
+    who(item_key::flags, req.flags == flags_choice::not_needed ? "no flags" : "flags");
+    who(item_key::rollback, "rollback plan");
+    return text;
 }
 
 std::string outcome_text(const deploy_request& req, const message_context& ctx) {
     const auto& p = req.promote;
-    const std::string cand = "`" + escape(req.candidate.deployment_id) + "` (`" + short_sha(req.candidate.commit_sha) + "`)";
+    const std::string what = commit_line(req.candidate);
+    const std::string prod = req.production.commit_sha.empty() ? std::string("the previous deployment")
+                                                                : "`" + short_sha(req.production.commit_sha) + "`";
+    const bool rebuild = !p.target_deployment_id.empty() && p.target_deployment_id != req.candidate.deployment_id;
     switch (req.state) {
         case request_state::promoting:
-            return ":hourglass_flowing_sand: *Promoting* " + cand + " to " + escape(ctx.production_domain) +
-                   (p.clicked_by.empty() ? std::string() : " — started by <@" + escape(p.clicked_by) + ">") +
-                   (p.target_deployment_id.empty() || p.target_deployment_id == req.candidate.deployment_id
-                        ? std::string()
-                        : " — production build `" + escape(p.target_deployment_id) + "`");
-        case request_state::live:
-            return ":rocket: *Live* on " + escape(ctx.production_domain) + ": `" +
-                   escape(p.target_deployment_id.empty() ? req.candidate.deployment_id : p.target_deployment_id) +
-                   "` (`" + short_sha(req.candidate.commit_sha) + "`)" +
-                   (p.clicked_by.empty() ? std::string() : " — deployed by <@" + escape(p.clicked_by) + ">") +
-                   (p.finished_at ? " · " + describe_local(ctx.schedule, *p.finished_at) : std::string());
+            return std::string(mark_checking) + " *Promoting* " + what + " to " + escape(ctx.production_domain) +
+                   (rebuild ? std::string(" (a production rebuild)") : std::string()) +
+                   (p.clicked_by.empty() ? std::string() : " — started by " + mention(p.clicked_by));
+        case request_state::live: {
+            std::string text = ":rocket: *Live* on " + escape(ctx.production_domain) + ": " + what;
+            if (!p.clicked_by.empty()) text += " — deployed by " + mention(p.clicked_by);
+            if (p.finished_at && p.clicked_at) text += " in " + render_duration(*p.finished_at - *p.clicked_at);
+            if (p.finished_at) text += " · " + local_date(ctx, *p.finished_at);
+            return text + "\nPrevious production: " + prod + " · if it misbehaves: `/deploy rollback`";
+        }
         case request_state::failed:
-            return ":x: *Promote failed*: " + escape(truncate(p.error, 500)) + "\nProduction still serves `" +
-                   escape(req.production.deployment_id) + "` unless Vercel says otherwise — check before retrying.";
+            return ":x: *Promote failed*: " + escape(truncate(p.error, 500)) + "\nProduction still serves " + prod +
+                   " unless Vercel says otherwise — check before retrying.";
         case request_state::outcome_unknown:
             return ":grey_question: *Outcome unknown*: " + escape(truncate(p.error, 500)) + "\nCheck what " +
                    escape(ctx.production_domain) + " serves in Vercel: if it is `" + short_sha(req.candidate.commit_sha) +
                    "`, this deploy is live; if not, run `/deploy prod` again.";
         case request_state::cancelled:
-            return ":heavy_minus_sign: *Cancelled*" +
-                   (req.cancelled_by.empty() ? std::string() : " by <@" + escape(req.cancelled_by) + ">");
+            return ":heavy_minus_sign: *Cancelled*" + (req.cancelled_by.empty() ? std::string() : " by " + mention(req.cancelled_by)) +
+                   (candidate_known(req) ? " — was " + what : std::string());
         case request_state::rolled_back:
             return ":rewind: *Rolled back* by rollback #" + std::to_string(req.rolled_back_by) + ": " +
-                   escape(ctx.production_domain) + " no longer serves `" +
-                   escape(p.target_deployment_id.empty() ? req.candidate.deployment_id : p.target_deployment_id) +
-                   "` (`" + short_sha(req.candidate.commit_sha) + "`).";
+                   escape(ctx.production_domain) + " no longer serves " + what + ".";
         case request_state::collecting:
         case request_state::scheduled: break;
     }
@@ -229,22 +383,33 @@ std::string render_age(std::chrono::system_clock::duration d) {
     return std::to_string(hours / 24) + "d " + std::to_string(hours % 24) + "h";
 }
 
+std::string render_duration(std::chrono::system_clock::duration d) {
+    using namespace std::chrono;
+    const auto s = std::max<long long>(0, duration_cast<seconds>(d).count());
+    if (s < 60) return std::to_string(s) + " s";
+    if (s < 3600) return std::to_string(s / 60) + " min" + (s % 60 ? " " + std::to_string(s % 60) + " s" : std::string());
+    return render_age(d);
+}
+
+std::string slack_date(time_point t, std::string_view fallback) {
+    const auto epoch = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+    return "<!date^" + std::to_string(epoch) + "^{date_short_pretty} {time}|" + escape(fallback) + ">";
+}
+
 std::string render_staging_model_line(const candidate_info& c) {
     switch (c.model) {
         case staging_model::staged_production:
             if (c.ready_substate == "PROMOTED")
-                return "Staging model A, but staging serves a build that was already production (PROMOTED): deploying "
-                       "re-points production to it; check that this is the build QA tested.";
-            return "Staging model A (staged production build): production gets the identical build QA tested.";
+                return ":warning: Staging serves a build that was already production (PROMOTED): deploying points "
+                       "production at it again; check that it is the build QA tested.";
+            return "Production gets the identical build QA tested.";
         case staging_model::custom_environment:
-            return "Staging model B (custom environment): production gets a rebuild of the same commit `" +
-                   short_sha(c.commit_sha) + "`, not the identical build QA tested.";
         case staging_model::preview_branch:
-            return "Staging model C (preview/branch domain): production gets a rebuild of the same commit `" +
-                   short_sha(c.commit_sha) + "`, not the identical build QA tested.";
+            return ":warning: Production gets a rebuild of `" + short_sha(c.commit_sha) +
+                   "`, not the exact build QA tested.";
         case staging_model::unknown: break;
     }
-    return "Staging model not detected yet: it is not known whether production gets the identical build or a rebuild.";
+    return "Not known yet whether production gets the identical build or a rebuild.";
 }
 
 std::string render_fallback_text(const deploy_request& req) {
@@ -258,10 +423,12 @@ std::string render_fallback_text(const deploy_request& req) {
         case request_state::rolled_back: return base + " was rolled back";
         case request_state::promoting: return base + ": promoting " + sha;
         case request_state::scheduled:
+            if (!candidate_known(req)) return base + ": checking staging, CI and what ships, scheduled";
             return base + ": " + std::to_string(done_count(req)) + "/6 checks done, scheduled" +
                    (req.next_window.empty() ? std::string() : " for " + req.next_window);
         case request_state::collecting: break;
     }
+    if (!candidate_known(req)) return base + ": checking staging, CI and what ships";
     return base + ": " + std::to_string(done_count(req)) + "/6 checks done";
 }
 
@@ -270,96 +437,160 @@ blocks::message render_deploy_message(const deploy_request& req, const release_n
     blocks::message m;
     m.text = render_fallback_text(req);
     const bool open_for_input = req.state == request_state::collecting || req.state == request_state::scheduled;
+    const bool known = candidate_known(req);
     auto& b = m.blocks;
+    const auto& c = req.candidate;
 
     std::string title = "Production deploy #" + std::to_string(req.id);
-    if (req.state != request_state::collecting) title += " — " + state_label(req);
+    if (open_for_input && known) title += " — " + std::to_string(done_count(req)) + "/6 ready";
+    if (req.state == request_state::scheduled) title += " — scheduled";
+    else if (!open_for_input) title += " — " + state_label(req);
     b.push_back(blocks::header(title, "hdr"));
 
-    std::string meta = "Requested by <@" + escape(req.requester) + "> · " + describe_local(ctx.schedule, req.created_at);
+    std::string meta = "Requested by " + mention(req.requester) + " · " + local_date(ctx, req.created_at);
     if (open_for_input) {
         if (req.window_override)
-            meta += " · :unlock: schedule overridden by <@" + escape(req.window_override->admin) +
-                    ">: " + escape(truncate(req.window_override->reason, 300));
-        else if (ctx.window.is_open)
-            meta += " · deploy window open until " + ctx.window.closes_at_text;
-        else
-            meta += " · :calendar: scheduled for the next window: " +
-                    (ctx.window.next_open_text.empty() ? std::string("none in the next 14 days")
-                                                       : ctx.window.next_open_text);
+            meta += " · :unlock: window overridden by " + mention(req.window_override->admin) + ": " +
+                    escape(truncate(req.window_override->reason, 300));
+        else if (ctx.window.is_open && ctx.window.closes_at)
+            meta += " · window open until " + slack_date(*ctx.window.closes_at, ctx.window.closes_at_text);
+        else if (!ctx.window.is_open)
+            meta += " · :calendar: outside the deploy window; next window " +
+                    (ctx.window.next_open ? slack_date(*ctx.window.next_open, ctx.window.next_open_text)
+                                          : std::string("none in the next 14 days"));
     }
     b.push_back(blocks::context({meta}, "meta"));
 
-    if (!open_for_input) b.push_back(blocks::section(outcome_text(req, ctx), "outcome"));
-    if (auto w = render_watch_section(req, ctx); !w.empty()) b.push_back(blocks::section(truncate(w, 2900), "watch"));
-    if (req.production_pinned && open_for_input)
+    if (!open_for_input) {
+        // Collapsed: the outcome first, the checklist as one line of evidence.
+        b.push_back(blocks::section(outcome_text(req, ctx), "outcome"));
+        if (auto w = render_watch_section(req, ctx); !w.empty()) b.push_back(blocks::section(truncate(w, 2900), "watch"));
+        b.push_back(blocks::context({evidence_line(req)}, "evidence"));
+        if (notes.loaded && !notes.prs.empty())
+            b.push_back(blocks::section(truncate("*Ships:* " + ships_summary(notes) + "\n" + ships_list(notes, ctx), 2900),
+                                        "ships"));
+        return m;
+    }
+
+    if (req.production_pinned)
         b.push_back(blocks::context({":pushpin: Production is pinned by a rollback: Vercel does not assign new production "
                                      "builds automatically. Deploying this promotes it and unpins production."},
                                     "pinned"));
 
-    const auto& c = req.candidate;
-    std::string cand = "*Candidate:* " + link(c.url, c.deployment_id.empty() ? "unknown" : c.deployment_id) + " · `" +
-                       short_sha(c.commit_sha) + "` " + escape(truncate(first_line(c.commit_message), 120)) +
-                       " · built " + render_age(ctx.now - c.created_at) + " ago" +
-                       (c.ready_substate.empty() ? std::string() : " · " + escape(c.ready_substate));
-    if (!req.production.deployment_id.empty())
-        cand += "\n*Production now:* `" + escape(req.production.deployment_id) + "` (`" +
-                short_sha(req.production.commit_sha) + "`)";
-    b.push_back(blocks::section(cand, "candidate"));
-    b.push_back(blocks::context({render_staging_model_line(c)}, "model"));
-    b.push_back(blocks::divider());
-
-    b.push_back(blocks::section(what_ships_text(notes, ctx), "ships"));
+    if (!known) {
+        b.push_back(blocks::section(std::string(mark_checking) + " Checking staging, CI and what ships…", "loading"));
+    } else {
+        std::vector<std::string> fields;
+        fields.push_back("*Staging build*\n" + link(c.url, "built " + render_age(ctx.now - c.created_at) + " ago") +
+                         (c.ready ? std::string() : " · not ready yet") +
+                         (c.ready_substate.empty() ? std::string() : " · " + escape(c.ready_substate)));
+        fields.push_back("*Production now*\n" + (req.production.commit_sha.empty()
+                                                     ? std::string(mark_checking) + " reading Vercel…"
+                                                     : "`" + short_sha(req.production.commit_sha) + "`"));
+        fields.push_back("*Ships*\n" + ships_summary(notes));
+        fields.push_back("*Build*\n" + render_staging_model_line(c));
+        b.push_back(blocks::section_fields(commit_line(c), fields, "candidate"));
+        if (notes.loaded) {
+            if (auto list = ships_list(notes, ctx); !list.empty()) b.push_back(blocks::section(list, "ships"));
+        }
+    }
     auto w = warnings(notes, ctx);
-    if (open_for_input)
-        for (std::size_t i = 0; i < ctx.pending_backports.size() && w.size() < blocks::max_context_elements; ++i)
-            w.push_back(":warning: " + truncate(ctx.pending_backports[i], 300));
+    for (std::size_t i = 0; i < ctx.pending_backports.size() && w.size() < blocks::max_context_elements; ++i)
+        w.push_back(":warning: " + truncate(ctx.pending_backports[i], 300));
     if (!w.empty()) b.push_back(blocks::context(w, "warnings"));
     b.push_back(blocks::divider());
 
-    for (const auto& it : req.items) {
-        const std::string block_id = "item." + std::string(to_string(it.key));
-        std::optional<blocks::button> accessory;
-        if (open_for_input) accessory = item_button(req, it);
-        b.push_back(blocks::section(item_text(it, ctx), block_id, accessory));
-        if (it.key == item_key::flags && open_for_input && it.state != item_state::done)
-            b.push_back(blocks::actions({make_button(deploy_action::flags_configured, "Configured", req),
-                                         make_button(deploy_action::flags_not_needed, "Not needed", req)},
-                                        "item.flags.choice"));
-    }
+    std::string items;
+    for (const auto& it : req.items) items += (items.empty() ? "" : "\n") + item_line(req, it, ctx);
+    b.push_back(blocks::section(truncate(items, 2900), "items"));
+    if (known)
+        if (auto buttons = item_buttons(req, ctx); !buttons.empty()) b.push_back(blocks::actions(buttons, "item_actions"));
 
-    if (open_for_input) {
-        b.push_back(blocks::divider());
-        std::vector<blocks::button> controls;
-        const auto missing = missing_for_deploy(req, ctx.window.is_open, ctx.window.next_open_text);
-        if (missing.empty()) {
-            auto go = make_button(deploy_action::go, "Deploy to production", req, "primary");
-            blocks::confirm_dialog dlg;
-            dlg.title = "Deploy to production?";
-            dlg.text = truncate("Promote " + c.deployment_id + " — commit " + short_sha(c.commit_sha) + " “" +
-                                    first_line(c.commit_message) + "” — to " + ctx.production_domain + ".",
-                                300);
-            dlg.confirm = "Deploy";
-            dlg.deny = "Not yet";
-            go.confirm = dlg;
-            controls.push_back(std::move(go));
-        } else {
-            std::string text = ":no_entry: *Not deployable yet:*";
-            for (const auto& why : missing) text += "\n• " + escape(why);
-            b.push_back(blocks::section(truncate(text, 2900), "missing"));
-        }
-        controls.push_back(make_button(deploy_action::refresh, "Refresh", req));
-        auto cancel = make_button(deploy_action::cancel, "Cancel request", req, "danger");
-        blocks::confirm_dialog dlg;
-        dlg.title = "Cancel production deploy #" + std::to_string(req.id) + "?";
-        dlg.text = "The checklist and sign-offs are kept in the history; a new /deploy prod starts over.";
-        dlg.confirm = "Cancel request";
-        dlg.deny = "Keep it";
-        dlg.danger = true;
-        cancel.confirm = dlg;
-        controls.push_back(std::move(cancel));
-        b.push_back(blocks::actions(controls, "controls"));
+    std::vector<blocks::button> controls;
+    const auto missing = missing_for_deploy(req, ctx.window.is_open, ctx.window.next_open_text);
+    if (known && missing.empty()) {
+        auto go = make_button(deploy_action::go, "Deploy to production", req, "primary");
+        std::string text = ctx.production_domain + ": " +
+                           (req.production.commit_sha.empty() ? std::string("?") : short_sha(req.production.commit_sha)) +
+                           " → " + commit_words(c) + ".";
+        if (c.model == staging_model::staged_production && c.ready_substate != "PROMOTED")
+            text += " Production gets the identical build QA tested.";
+        else if (c.model != staging_model::staged_production && c.model != staging_model::unknown)
+            text += " Production gets a rebuild of that commit.";
+        go.confirm = make_confirm("Deploy to production?", text, "Deploy", "Not yet");
+        controls.push_back(std::move(go));
+    } else if (known) {
+        // The items say what is open; this line counts them and adds what is not an item.
+        std::size_t open_items = 0;
+        for (const auto& it : req.items) open_items += !is_settled(it.state);
+        std::string text = ":no_entry: *Not deployable yet:* ";
+        std::string parts;
+        if (open_items > 0)
+            parts = std::to_string(open_items) + " item" + (open_items == 1 ? "" : "s") + " open";
+        for (std::size_t i = open_items; i < missing.size(); ++i) parts += (parts.empty() ? "" : " · ") + escape(missing[i]);
+        if (!req.window_override && !ctx.window.is_open) parts += " — an admin can deploy it now with `/deploy override` plus a reason";
+        b.push_back(blocks::context({truncate(text + parts, 2900)}, "missing"));
     }
+    controls.push_back(make_button(deploy_action::refresh, "Refresh", req));
+    auto cancel = make_button(deploy_action::cancel, "Cancel request", req, "danger");
+    auto dlg = make_confirm("Cancel production deploy #" + std::to_string(req.id) + "?",
+                            "The checklist and sign-offs are kept in the history; a new /deploy prod starts over.",
+                            "Cancel request", "Keep it");
+    dlg.danger = true;
+    cancel.confirm = dlg;
+    controls.push_back(std::move(cancel));
+    b.push_back(blocks::actions(controls, "controls"));
+    return m;
+}
+
+blocks::message render_live_announcement(const deploy_request& req, const message_context& ctx) {
+    const auto& p = req.promote;
+    const auto took = p.finished_at && p.clicked_at ? render_duration(*p.finished_at - *p.clicked_at) : std::string("?");
+    std::string build = "a production rebuild of the commit QA tested";
+    if (req.candidate.model == staging_model::staged_production)
+        build = req.candidate.ready_substate == "PROMOTED" ? "the build staging served (it had been production before)"
+                                                          : "the identical build QA tested";
+    const std::string signer = req.sign_off ? mention(req.sign_off->user) : std::string("nobody");
+    std::string people;
+    if (req.requester == p.clicked_by || p.clicked_by.empty())
+        people = "Requested and deployed by " + mention(req.requester) + ", signed off by " + signer;
+    else
+        people = "Requested by " + mention(req.requester) + ", signed off by " + signer + ", deployed by " +
+                 mention(p.clicked_by);
+    blocks::message m;
+    m.text = "Production deploy #" + std::to_string(req.id) + " is live: " + short_sha(req.candidate.commit_sha);
+    m.blocks.push_back(blocks::section(":rocket: Production deploy #" + std::to_string(req.id) + " is *live* on " +
+                                           escape(ctx.production_domain) + ": " + commit_line(req.candidate) + " (" +
+                                           build + ").\n" + people + ", took " + took + ".",
+                                       "live"));
+    return m;
+}
+
+blocks::message render_failed_announcement(const deploy_request& req, const message_context&) {
+    const std::string prod = req.production.commit_sha.empty() ? std::string("the previous deployment")
+                                                                : "`" + short_sha(req.production.commit_sha) + "`";
+    blocks::message m;
+    m.text = "Production deploy #" + std::to_string(req.id) + " failed: " + truncate(req.promote.error, 200);
+    m.blocks.push_back(blocks::section(
+        truncate(":x: Production deploy #" + std::to_string(req.id) + " *failed*: " +
+                     escape(truncate(req.promote.error, 1000)) + "\nProduction still serves " + prod +
+                     ". Check the deployment in Vercel, then run `/deploy prod` again; if production misbehaves, "
+                     "`/deploy rollback`.",
+                 2900),
+        "failed"));
+    return m;
+}
+
+blocks::message render_unknown_announcement(const deploy_request& req, const message_context& ctx) {
+    blocks::message m;
+    m.text = "Production deploy #" + std::to_string(req.id) + ": outcome unknown, check Vercel";
+    m.blocks.push_back(blocks::section(
+        truncate(":grey_question: Production deploy #" + std::to_string(req.id) + ": *outcome unknown*. " +
+                     escape(truncate(req.promote.error, 1000)) + ".\nCheck what " + escape(ctx.production_domain) +
+                     " serves in Vercel: if it is `" + short_sha(req.candidate.commit_sha) +
+                     "`, the deploy is live; otherwise run `/deploy prod` again. I did not send the promote a second time.",
+                 2900),
+        "unknown"));
     return m;
 }
 

@@ -94,7 +94,7 @@ blocks::message render_hotfix_message(const deploy_request& req, const message_c
         case request_state::rolled_back:
             outcome = ":rocket: *Live* on " + escape(ctx.production_domain) + ": `" + escape(p.target_deployment_id) +
                       "` (`" + short_sha(req.candidate.commit_sha) + "`) — deployed by <@" + escape(p.clicked_by) + ">" +
-                      (p.finished_at && p.clicked_at ? ", took " + render_age(*p.finished_at - *p.clicked_at) : std::string());
+                      (p.finished_at && p.clicked_at ? ", took " + render_duration(*p.finished_at - *p.clicked_at) : std::string());
             if (req.state == request_state::rolled_back)
                 outcome += "\n:rewind: Rolled back by rollback #" + std::to_string(req.rolled_back_by) + ".";
             break;
@@ -136,7 +136,7 @@ blocks::message render_hotfix_outcome(const deploy_request& req, const message_c
                                link(h.pr_url, "#" + std::to_string(h.pr_number)), escape(truncate(first_line(h.pr_title), 100)),
                                escape(truncate(h.reason, 300)), escape(req.requester), people(h.approvers),
                                escape(p.clicked_by),
-                               p.finished_at && p.clicked_at ? ", took " + render_age(*p.finished_at - *p.clicked_at)
+                               p.finished_at && p.clicked_at ? ", took " + render_duration(*p.finished_at - *p.clicked_at)
                                                              : std::string());
             m.text = fmt::format("Hotfix #{} is live: {}", req.id, short_sha(req.candidate.commit_sha));
             break;

@@ -351,7 +351,7 @@ blocks::message render_rollback_message(const deploy_request& req, const message
         case request_state::rolled_back:
             outcome = ":rewind: " + escape(ctx.production_domain) + " serves `" + escape(req.candidate.deployment_id) +
                       "` again" +
-                      (p.finished_at && p.clicked_at ? " (took " + render_age(*p.finished_at - *p.clicked_at) + ")"
+                      (p.finished_at && p.clicked_at ? " (took " + render_duration(*p.finished_at - *p.clicked_at) + ")"
                                                      : std::string()) +
                       ".\n" + pinned_note(ctx.production_domain);
             break;
@@ -373,7 +373,7 @@ blocks::message render_rollback_outcome(const deploy_request& req, const message
     blocks::message m;
     const auto& p = req.promote;
     const std::string took =
-        p.finished_at && p.clicked_at ? render_age(*p.finished_at - *p.clicked_at) : std::string("?");
+        p.finished_at && p.clicked_at ? render_duration(*p.finished_at - *p.clicked_at) : std::string("?");
     std::string text;
     switch (req.state) {
         case request_state::live:

@@ -49,8 +49,17 @@ std::string refusal_text(const refusal& r) {
     case refusal_code::override_needs_reason:
         return "A schedule override needs a written reason, e.g. /deploy override payment outage fix.";
     case refusal_code::already_promoting:
-        return r.subject + " is already promoting (" + first(r) + "); this click changes nothing.";
-    case refusal_code::not_ready_to_deploy: return "Can't deploy " + r.subject + " yet: " + joined(r.details) + ".";
+        // details hold the internal attempt id: not for people.
+        return r.subject + " is already promoting; this click changes nothing.";
+    case refusal_code::not_ready_to_deploy: {
+        std::string text = "Can't deploy " + r.subject + " yet: " + joined(r.details) + ".";
+        for (const auto& d : r.details)
+            if (d.rfind("outside the deploy window", 0) == 0) {
+                text += " Urgent? An admin can deploy it now with `/deploy override` plus a reason.";
+                break;
+            }
+        return text;
+    }
     case refusal_code::cancel_while_promoting:
         return r.subject + " is promoting and cannot be cancelled; once it finishes, use /deploy rollback if "
                            "production needs to go back.";
@@ -68,6 +77,9 @@ std::string refusal_text(const refusal& r) {
     case refusal_code::locked_after_offer:
         return "Production deploys were locked after " + r.subject + " was offered (" + blocks::escape(first(r)) +
                "); an admin must run `/deploy hotfix` again to take it through the lock.";
+    case refusal_code::nothing_to_undo:
+        return "Nothing to undo on " + r.subject + ": " + first(r) + ". Undo works on a person's item while the "
+               "request is collecting.";
     }
     return "That cannot be done now.";
 }

@@ -119,6 +119,7 @@ struct machine {
     transition_result on(const backport_reminded&);
     transition_result on(const changes_read& e);
     transition_result on(const cancel_request& e);
+    transition_result on(const item_undone& e);   // deploy_request_undo.cpp
 };
 
 }  // namespace deploybot::workflow_detail

@@ -283,6 +283,9 @@ struct prior_sign_off { std::string user; time_point at{}; std::string deploymen
 struct confirm_migrations { std::string user; };
 struct flags_chosen { std::string user; flags_choice choice = flags_choice::configured; };
 struct confirm_rollback_plan { std::string user; };
+// Takes back a person's item (QA sign-off, migrations, flags, rollback plan)
+// while the request is collecting; anything else is refused.
+struct item_undone { std::string user; item_key key = item_key::flags; };
 struct override_schedule { std::string admin; std::string reason; };
 struct window_opened {};
 struct window_closed { std::string next_window; };
@@ -351,7 +354,7 @@ using deploy_event =
                  watch_baseline, watch_marker_recorded, watch_checked, watch_acknowledged, watch_alert_posted, watch_progress_posted,
                  watch_summary_posted,
                  replaced_by, postmortem_opened, postmortem_failed, backport_merged, backport_reminded,
-                 changes_read>;
+                 changes_read, item_undone>;
 std::string_view event_name(const deploy_event& e);   // "checklist_evaluated", "qa_sign_off", …
 
 // ---- effects (values; the I/O layer executes them after persisting) ----
@@ -382,6 +385,7 @@ enum class refusal_code {
     no_open_alert,
     deploys_locked,             // person: who locked; details: since, reason
     locked_after_offer,         // a hotfix offered before the lock; details: reason
+    nothing_to_undo,            // details: why (not collecting, not a person's item, not done)
 };
 struct refusal {
     refusal_code code{};

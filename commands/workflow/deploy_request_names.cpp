@@ -134,6 +134,7 @@ std::string_view event_name(const deploy_event& e) {
                           [](const backport_merged&) { return "backport_merged"; },
                           [](const backport_reminded&) { return "backport_reminded"; },
                           [](const changes_read&) { return "changes_read"; },
+                          [](const item_undone&) { return "item_undone"; },
                       },
                       e);
 }

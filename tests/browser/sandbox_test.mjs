@@ -115,11 +115,14 @@ try {
   // Only a QA lead signs off.
   await as('Sari');
   await button('QA sign-off').click();
+  await page.locator('#modal:not(.hidden)').waitFor();
+  check((await page.locator('#modal-title').textContent()).includes('Sign off staging?'), 'QA sign-off asks for confirmation');
+  await page.locator('#modal-confirm').click();
   await checklist.first().getByText('QA signed off', { exact: false }).first().waitFor();
   check(true, 'Sari (QA lead) signs off and the checklist updates in place');
 
   await as('Rina');
-  await button('Not needed').click();
+  await button('No flags needed').click();
   await checklist.first().getByText('No feature flags needed', { exact: false }).first().waitFor();
   await button('Confirm rollback plan').click();
   await button('Deploy to production').waitFor();
@@ -134,6 +137,8 @@ try {
   await page.locator('#modal-confirm').click();
   await message('is live').first().waitFor({ timeout: 60000 });
   check(true, 'production deploy #1 is announced live');
+  check(await message('replied to a thread').filter({ hasText: 'is live' }).count() >= 1,
+    'the live post is a thread reply shown in the channel too (reply_broadcast)');
   await page.locator('#speed', { hasText: 'Watch running' }).waitFor();
   check(true, 'the watch runs the clock fast');
   await shot('sandbox-live.png');

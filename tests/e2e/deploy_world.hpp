@@ -221,10 +221,12 @@ struct world {
         return slack.send_block_action(user, channel, ts, action, std::to_string(request_id));
     }
 
+    // What the channel shows: top-level posts and thread replies broadcast to it.
+    static bool in_channel(const fakes::slack_message& m) { return m.thread_ts.empty() || m.reply_broadcast; }
     std::vector<fakes::slack_message> top_level() const {
         std::vector<fakes::slack_message> out;
         for (auto& m : slack.messages_in(channel))
-            if (m.thread_ts.empty() && !m.deleted) out.push_back(m);
+            if (in_channel(m) && !m.deleted) out.push_back(m);
         return out;
     }
     std::vector<fakes::slack_message> thread() const {
@@ -286,7 +288,7 @@ struct world {
     }
     std::optional<fakes::slack_message> wait_top_level(std::string_view needle, std::chrono::milliseconds t = 10s) {
         return slack.wait_for_message(
-            [&](const fakes::slack_message& m) { return m.thread_ts.empty() && has(all_text(m), needle); }, t);
+            [&](const fakes::slack_message& m) { return in_channel(m) && has(all_text(m), needle); }, t);
     }
     std::optional<fakes::slack_message> wait_thread(std::string_view needle, std::chrono::milliseconds t = 10s) {
         return slack.wait_for_message(
@@ -310,8 +312,8 @@ struct world {
         if (migrations) click(qa, "deploy.migrations");
         click(deployer, "deploy.rollback_plan");
         REQUIRE(wait_checklist([&](const std::string& s) {
-            return has(s, "No feature flags needed") && has(s, "Rollback to dpl_") && has(s, " confirmed") &&
-                   (!migrations || has(s, "Migrations tested on staging (confirmed)"));
+            return has(s, "No feature flags needed") && has(s, "Rollback plan confirmed") &&
+                   (!migrations || has(s, "Migrations tested on staging — confirmed"));
         }));
     }
     void complete_checklist(bool migrations = false) {

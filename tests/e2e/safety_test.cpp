@@ -205,7 +205,7 @@ TEST_CASE("safety: the checklist post's answer is lost → one checklist message
     started(w);
     w.slack.lose_next_answer("chat.postMessage", 1);
     w.request(deployer);
-    REQUIRE(w.wait_checklist_has("Checklist posted in the deploy channel"));
+    REQUIRE(w.wait_checklist_has("Team notified (this message)"));
     CHECK(w.count_top_level("Production deploy #1") == 1);
     w.stop();
     auto st = w.read_store();
@@ -369,7 +369,7 @@ TEST_CASE("safety: SIGKILL right after the checklist reached Slack → the resta
     REQUIRE(first.size() == 1);
     w.ts = first[0].ts;
     // The restarted bot knows this message: the first update lands on it.
-    REQUIRE(w.wait_checklist_has("Checklist posted in the deploy channel", 15s));
+    REQUIRE(w.wait_checklist_has("Team notified (this message)", 15s));
     CHECK(w.count_top_level("Production deploy #1") == 1);
 }
 
@@ -459,7 +459,7 @@ TEST_CASE("safety: SIGKILL while collecting, after the sign-off → the restarte
     REQUIRE(w.wait_checklist([](const std::string& s) { return has_button(s, "deploy.go"); }, 15s));
     w.click(deployer, "deploy.go");
     REQUIRE(w.wait_top_level("is *live*", 30s));
-    CHECK(w.count_top_level("*Candidate:*") == 1);   // one checklist message
+    CHECK(w.count_top_level("*Staging build*") == 1);   // one checklist message
     CHECK(w.count_top_level("is *live*") == 1);
     CHECK(w.vc.promote_calls() == 1);
     w.proc->signal(SIGTERM);

@@ -68,6 +68,7 @@ release_notes small_notes() {
               pr_review_status::unreviewed, {}, {}}};
     n.compare_url = "https://github.com/acme/shop-web/compare/3c1e0b7f4d2a...9b0d5e1c7a3f";
     n.total_commits = 2;
+    n.loaded = true;
     return n;
 }
 
@@ -96,6 +97,13 @@ const json::object* find_button(const json::array& blocks, std::string_view id) 
 }
 
 
+bool signoff_confirm_mentions_commit(const json::array& blocks) {
+    const auto* b = find_button(blocks, "deploy.signoff");
+    if (!b || !b->contains("confirm")) return false;
+    const auto text = std::string(b->at("confirm").as_object().at("text").as_object().at("text").as_string());
+    return text.find("9b0d5e1 “Fix cart total rounding (#412)”") != std::string::npos;
+}
+
 }  // namespace
 
 TEST_CASE("deploy_message: action ids are stable and parseable") {
@@ -113,24 +121,27 @@ TEST_CASE("deploy_message: open checklist shows items, buttons, and no deploy bu
     const auto m = render_deploy_message(partial(t_open), small_notes(), ctx);
     CHECK(m.text == "Production deploy #12: 3/6 checks done");
     CHECK(blocks::validate(m.blocks).empty());
-    CHECK(m.blocks[0].as_object().at("text").as_object().at("text").as_string() == "Production deploy #12");
+    CHECK(m.blocks[0].as_object().at("text").as_object().at("text").as_string() == "Production deploy #12 — 3/6 ready");
     const auto ids = action_ids(m.blocks);
     CHECK(ids == std::vector<std::string>{"deploy.signoff", "deploy.flags.configured", "deploy.flags.not_needed",
                                           "deploy.rollback_plan", "deploy.refresh", "deploy.cancel"});
+    CHECK(signoff_confirm_mentions_commit(m.blocks));
     const auto* signoff = find_button(m.blocks, "deploy.signoff");
     REQUIRE(signoff);
     CHECK(signoff->at("value").as_string() == "12");
     const auto s = json::serialize(m.blocks);
-    CHECK(s.find(":white_check_mark: *1. All tests pass* — 12 checks passed") != std::string::npos);
-    CHECK(s.find(":hourglass_flowing_sand: *2. Staging tested and approved*") != std::string::npos);
-    CHECK(s.find(":heavy_minus_sign: *3. Database migrations tested*") != std::string::npos);
-    CHECK(s.find("`9b0d5e1` Fix cart total rounding (#412) · built 2h 5m ago") != std::string::npos);
-    CHECK(s.find("deploy window open until Tue 1 Dec 12:00 WIB") != std::string::npos);
-    CHECK(s.find("production gets the identical build QA tested") != std::string::npos);
+    CHECK(s.find(":white_check_mark: CI green — 12 checks passed") != std::string::npos);
+    CHECK(s.find(":large_yellow_circle: QA sign-off on staging — waiting for a QA lead") != std::string::npos);
+    CHECK(s.find(":heavy_minus_sign: No database migrations") != std::string::npos);
+    CHECK(s.find("`9b0d5e1` Fix cart total rounding (#412)") != std::string::npos);
+    CHECK(s.find("built 2h 5m ago") != std::string::npos);
+    CHECK(s.find("window open until <!date^1796101200^{date_short_pretty} {time}|Tue 1 Dec 12:00 WIB>") != std::string::npos);
+    CHECK(s.find("Production gets the identical build QA tested") != std::string::npos);
+    CHECK(s.find("dpl_") == std::string::npos);
     CHECK(s.find("<https://github.com/acme/shop-web/pull/409|#409> Add promo banner — sari-dev — :warning: *unreviewed*") !=
           std::string::npos);
     CHECK(s.find(":warning: 1 PR is not approved") != std::string::npos);
-    CHECK(s.find("QA sign-off missing") != std::string::npos);
+    CHECK(s.find("*Not deployable yet:* 3 items open") != std::string::npos);
 }
 
 TEST_CASE("deploy_message: deploy button appears only when deployable, with a confirm naming the commit") {
@@ -164,6 +175,7 @@ TEST_CASE("deploy_message: 60 PRs with hostile text stay valid, escaped and summ
     n.direct_commits = {{"deadbeefcafe", "<!everyone> direct push", "root"}};
     n.compare_url = "https://github.com/acme/shop-web/compare/a...b";
     n.total_commits = 61;
+    n.loaded = true;
     n.behind_by = 1;
     auto r = deployable(t_open);
     r = step(r, override_schedule{"U_ADMIN", "<!channel> urgent"}, t_open);
@@ -182,13 +194,14 @@ TEST_CASE("deploy_message: 60 PRs with hostile text stay valid, escaped and summ
     CHECK(s.find(":warning: Big batch: 60 PRs in one release (more than 15)") != std::string::npos);
     CHECK(s.find("commit(s) behind production") != std::string::npos);
     release_notes short_titles;
+    short_titles.loaded = true;
     for (int i = 0; i < 60; ++i)
         short_titles.prs.push_back({i, "PR " + std::to_string(i), "dev", "https://gh/pull/" + std::to_string(i),
                                     pr_review_status::approved, {}, {}});
     const auto sm = render_deploy_message(r, short_titles, context_at(t_open));
     CHECK(json::serialize(sm.blocks).find("…and 45 more — see GitHub") != std::string::npos);
     CHECK(blocks::validate(sm.blocks).empty());
-    CHECK(s.find("schedule overridden by <@U_ADMIN>: &lt;!channel&gt; urgent") != std::string::npos);
+    CHECK(s.find("window overridden by <@U_ADMIN>: &lt;!channel&gt; urgent") != std::string::npos);
 }
 
 TEST_CASE("deploy_message: terminal renderings have no buttons") {
@@ -204,8 +217,10 @@ TEST_CASE("deploy_message: terminal renderings have no buttons") {
     CHECK(action_ids(lm.blocks).empty());
     CHECK(blocks::validate(lm.blocks).empty());
     CHECK(lm.blocks[0].as_object().at("text").as_object().at("text").as_string() == "Production deploy #12 — live");
-    CHECK(json::serialize(lm.blocks).find(":rocket: *Live* on app.clario.id: `dpl_A` (`9b0d5e1`) — deployed by <@U_DEP>") !=
+    CHECK(json::serialize(lm.blocks).find(
+              ":rocket: *Live* on app.clario.id: `9b0d5e1` Fix cart total rounding (#412) — deployed by <@U_DEP> in 2 min") !=
           std::string::npos);
+    CHECK(json::serialize(lm.blocks).find("dpl_") == std::string::npos);
 
     const auto failed = step(promoting, promote_finished{"12-1", false, "", "<!channel> boom"}, t_open);
     const auto fm = render_deploy_message(failed, small_notes(), ctx);
@@ -224,11 +239,11 @@ TEST_CASE("deploy_message: staging model line, migrations button, scheduled fall
     candidate_info c;
     c.commit_sha = "9b0d5e1c7a3f";
     c.model = staging_model::custom_environment;
-    CHECK(render_staging_model_line(c) ==
-          "Staging model B (custom environment): production gets a rebuild of the same commit `9b0d5e1`, not the "
-          "identical build QA tested.");
+    CHECK(render_staging_model_line(c) == ":warning: Production gets a rebuild of `9b0d5e1`, not the exact build QA tested.");
     c.model = staging_model::preview_branch;
-    CHECK(render_staging_model_line(c).rfind("Staging model C", 0) == 0);
+    CHECK(render_staging_model_line(c) == ":warning: Production gets a rebuild of `9b0d5e1`, not the exact build QA tested.");
+    c.model = staging_model::unknown;
+    CHECK(render_staging_model_line(c).find("model") == std::string::npos);
 
     auto r = make_deploy_request(3, "U_REQ", "C", {"dpl_A", "", "abc", "m", t_closed, staging_model::unknown, true},
                                  {}, false, "Thu 3 Dec 10:00 WIB", t_closed);
@@ -242,9 +257,22 @@ TEST_CASE("deploy_message: staging model line, migrations button, scheduled fall
     CHECK(find_button(m.blocks, "deploy.migrations"));
     CHECK(blocks::validate(m.blocks).empty());
     const auto s = json::serialize(m.blocks);
-    CHECK(s.find("scheduled for the next window: Thu 3 Dec 10:00 WIB") != std::string::npos);
-    CHECK(s.find("Nothing new since production.") != std::string::npos);
-    CHECK(s.find(":x: *6. Rollback plan ready*") != std::string::npos);
+    CHECK(s.find("outside the deploy window; next window <!date^") != std::string::npos);
+    CHECK(s.find("|Thu 3 Dec 10:00 WIB>") != std::string::npos);
+    // GitHub has not answered: never "nothing new".
+    CHECK(s.find("Nothing new since production") == std::string::npos);
+    CHECK(s.find("reading GitHub") != std::string::npos);
+    release_notes none;
+    none.loaded = true;
+    CHECK(json::serialize(render_deploy_message(r, none, context_at(t_closed)).blocks).find("Nothing new since production") !=
+          std::string::npos);
+    CHECK(s.find(":x: No eligible production deployment to roll back to") != std::string::npos);
+    CHECK(s.find("an admin can deploy it now with `/deploy override` plus a reason") != std::string::npos);
     CHECK(render_age(hours{50}) == "2d 2h");
     CHECK(render_age(minutes{12}) == "12m");
+    CHECK(render_duration(std::chrono::seconds{2}) == "2 s");
+    CHECK(render_duration(std::chrono::seconds{65}) == "1 min 5 s");
+    CHECK(render_duration(minutes{12}) == "12 min");
+    CHECK(render_duration(hours{2} + minutes{5}) == "2h 5m");
+    CHECK(slack_date(t_open, "Tue 1 Dec 10:00 WIB") == "<!date^1796094000^{date_short_pretty} {time}|Tue 1 Dec 10:00 WIB>");
 }

@@ -168,7 +168,7 @@ TEST_CASE("deploy_request: deploy refusal lists exactly what is missing") {
     CHECK(refusal_text(*res.refused) ==
           "Can't deploy #12 yet: CI is still running (2 pending: e2e, lint); QA sign-off missing; feature "
           "flags not confirmed (Configured or Not needed); rollback plan not confirmed; outside the deploy window — "
-          "next window Thu 3 Dec 10:00 WIB.");
+          "next window Thu 3 Dec 10:00 WIB. Urgent? An admin can deploy it now with `/deploy override` plus a reason.");
     CHECK(res.request.state == request_state::collecting);
 
     e.ci.verdict = ci_state::red;

@@ -42,7 +42,8 @@ TEST_CASE("permissions: deploy, rollback and hotfix are for deployers only, not 
         CHECK_FALSE(allowed("U0STRANGER", a));
         const auto refused = check_permission(make_people(), "U0QALEAD", a);
         CHECK(refused.reason.find("Only deployers") == 0);
-        CHECK(refused.reason.find("people.deployers") != std::string::npos);
+        CHECK(refused.reason.find("Ask <@U0DEPLOY>.") != std::string::npos);
+        CHECK(refused.reason.find("people.") == std::string::npos);
         CHECK(refused.reason.back() == '.');
     }
 }
@@ -52,7 +53,11 @@ TEST_CASE("permissions: only QA leads sign off staging") {
     CHECK_FALSE(allowed("U0DEPLOY", action::sign_off_staging));
     CHECK_FALSE(allowed("U0ADMIN", action::sign_off_staging));
     CHECK(check_permission(make_people(), "U0DEPLOY", action::sign_off_staging).reason ==
-          "Only QA leads can sign off staging (people.qa_leads in the config).");
+          "Only QA leads can sign off staging. Ask <@U0QALEAD>.");
+    // Nobody has the role: say where an admin adds someone.
+    CHECK(check_permission(config::people_t{}, "U0DEPLOY", action::sign_off_staging).reason ==
+          "Only QA leads can sign off staging. Nobody has that role yet: an admin adds them to people.qa_leads in "
+          "deploybot's config.");
 }
 
 TEST_CASE("permissions: migrations and flags may be confirmed by deployers or QA leads") {
@@ -63,8 +68,7 @@ TEST_CASE("permissions: migrations and flags may be confirmed by deployers or QA
         CHECK_FALSE(allowed("U0ADMIN", a));
         const auto refused = check_permission(make_people(), "U0STRANGER", a);
         CHECK_FALSE(refused.allowed);
-        CHECK(refused.reason.find("people.deployers") != std::string::npos);
-        CHECK(refused.reason.find("people.qa_leads") != std::string::npos);
+        CHECK(refused.reason.find("Ask <@U0DEPLOY>, <@U0QALEAD>.") != std::string::npos);
     }
 }
 
@@ -75,10 +79,10 @@ TEST_CASE("permissions: lock, unlock, override and cancel are for admins") {
         CHECK_FALSE(allowed("U0DEPLOY", a));
         CHECK_FALSE(allowed("U0QALEAD", a));
         const auto refused = check_permission(make_people(), "U0DEPLOY", a);
-        CHECK(refused.reason.find("people.admins") != std::string::npos);
+        CHECK(refused.reason.find("Ask <@U0ADMIN>.") != std::string::npos);
     }
     CHECK(check_permission(make_people(), "U0DEPLOY", action::lock).reason ==
-          "Only admins can lock deploys (people.admins in the config).");
+          "Only admins can lock deploys. Ask <@U0ADMIN>.");
 }
 
 TEST_CASE("permissions: anyone may view") {

@@ -42,6 +42,12 @@ function token(inner) {
   const label = bar < 0 ? '' : inner.slice(bar + 1);
   if (target.startsWith('@')) return '<span class="mention">@' + escapeHtml(label || personName(target.slice(1))) + '</span>';
   if (target.startsWith('#')) return '<span class="mention">#' + escapeHtml(label || 'deployments') + '</span>';
+  if (target.startsWith('!date^')) {
+    // <!date^EPOCH^{date_short_pretty} {time}|fallback>: Slack shows each reader their own time zone.
+    const when = new Date(Number(target.split('^')[1]) * 1000);
+    const text = isNaN(when) ? unescapeSlack(label) : when.toLocaleString([], { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+    return '<span class="date" title="' + escapeHtml(unescapeSlack(label)) + '">' + escapeHtml(text) + '</span>';
+  }
   if (target.startsWith('!')) {
     const what = target.slice(1).split('^')[0];
     return '<span class="mention">@' + escapeHtml(label || what) + '</span>';
