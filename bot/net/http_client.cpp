@@ -14,6 +14,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <charconv>
@@ -85,11 +86,25 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
     return std::chrono::seconds(std::min<long long>(secs, 24 * 3600));
 }
 
+struct session_free {
+    void operator()(SSL_SESSION* s) const { SSL_SESSION_free(s); }
+};
+
 struct http_client::impl : std::enable_shared_from_this<impl> {
     asio::any_io_executor executor_;
     http_client_options options_;
     std::shared_ptr<ssl::context> tls_context_;
     std::multimap<std::string, std::unique_ptr<connection>> idle_;
+    // The last TLS session per host, offered again on the next connection.
+    std::map<std::string, std::unique_ptr<SSL_SESSION, session_free>> sessions_;
+    tls_counts tls_counts_;
+
+    void remember_session(const std::string& key, connection& conn) {
+        if (!conn.tls) return;
+        SSL_SESSION* s = SSL_get1_session(conn.tls->native_handle());
+        if (s && SSL_SESSION_is_resumable(s)) sessions_[key].reset(s);
+        else if (s) SSL_SESSION_free(s);
+    }
 
     impl(asio::any_io_executor ex, http_client_options options)
         : executor_(std::move(ex)), options_(std::move(options)),
@@ -129,6 +144,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         if (ep.tls) {
             conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor_, *tls_context_);
             if (auto ec = detail::prepare_tls_stream(*conn->tls, ep.host)) co_return ec;
+            if (auto it = sessions_.find(ep.pool_key()); it != sessions_.end())
+                SSL_set_session(conn->tls->native_handle(), it->second.get());
         } else {
             conn->plain = std::make_unique<beast::tcp_stream>(executor_);
         }
@@ -142,6 +159,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
                 log::warn("http", "TLS handshake with {}:{} failed: {}", ep.host, ep.port, hec.message());
                 co_return hec == beast::error::timeout ? make_error_code(errc::timeout) : hec;
             }
+            ++tls_counts_.handshakes;
+            if (SSL_session_reused(conn->tls->native_handle())) ++tls_counts_.resumed;
         }
         co_return conn;
     }
@@ -183,7 +202,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         for (const auto& h : request.headers) req.set(h.name, h.value);
         if (!request.body.empty() || verb == http::verb::post || verb == http::verb::put ||
             verb == http::verb::patch) {
-            req.body() = request.body;
+            req.body() = std::move(request.body);   // request is this frame's own copy
             req.prepare_payload();
         }
 
@@ -219,6 +238,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
                 if (ec == beast::error::timeout) co_return make_error_code(errc::timeout);
                 co_return ec;
             }
+            // After the first exchange: a TLS 1.3 session ticket arrives after the handshake.
+            if (!reused) remember_session(key, *conn);
             const auto connection_header = out.header("Connection");
             const bool server_keeps = strcasecmp(connection_header.c_str(), "close") != 0;
             if (server_keeps) {
@@ -256,5 +277,7 @@ void http_client::close_idle() {
 }
 
 const http_client_options& http_client::options() const { return impl_->options_; }
+
+http_client::tls_counts http_client::tls_handshakes() const { return impl_->tls_counts_; }
 
 }  // namespace deploybot

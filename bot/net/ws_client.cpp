@@ -3,11 +3,9 @@
 #include "bot/net/tls.hpp"
 #include "bot/net/endpoint.hpp"
 #include "bot/log.hpp"
-#include "bot/spawn.hpp"
 
 #include <memory>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -141,31 +139,38 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
         co_return system::error_code{};
     }
 
+    // One write chain per connection, started when the outbox fills and
+    // ended when it empties: no coroutine frame or spawn per ack.
     void start_writer() {
         if (writing_ || outbox_.empty() || !open_) return;
         writing_ = true;
-        auto self = shared_from_this();
-        auto writer = [](std::shared_ptr<impl> self) -> asio::awaitable<void> {
-            while (!self->outbox_.empty() && self->open_) {
-                system::error_code ec = co_await self->visit([&](auto& ws) -> asio::awaitable<system::error_code> {
-                    ws.text(true);
-                    auto [e, n] = co_await ws.async_write(asio::buffer(self->outbox_.front().text), use_tuple);
-                    co_return e;
-                });
-                if (ec) {
-                    log::warn("socket", "write failed: {}", ec.message());
-                    self->outbox_.clear();
-                    self->abort();
-                    break;
-                }
-                auto done = std::move(self->outbox_.front().on_written);
-                self->outbox_.pop_front();
-                if (done) done();
+        write_front();
+    }
+
+    void write_front() {
+        visit([&](auto& ws) {
+            ws.text(true);
+            ws.async_write(asio::buffer(outbox_.front().text),
+                           [self = shared_from_this()](system::error_code ec, std::size_t) { self->on_write(ec); });
+        });
+    }
+
+    void on_write(system::error_code ec) {
+        if (ec) {
+            log::warn("socket", "write failed: {}", ec.message());
+            outbox_.clear();
+            abort();
+        } else {
+            auto done = std::move(outbox_.front().on_written);
+            outbox_.pop_front();
+            if (done) done();
+            if (!outbox_.empty() && open_) {
+                write_front();
+                return;
             }
-            self->writing_ = false;
-            self->drained_.cancel();
-        };
-        spawn_logged(executor_, writer(std::move(self)), "socket", "WebSocket writer");
+        }
+        writing_ = false;
+        drained_.cancel();
     }
 };
 
