@@ -181,13 +181,15 @@ struct app::impl {
             // Read-only inputs and refusals are audited write-behind; a command
             // that may change state is audited by its transition's transaction.
             pending_input in;
-            in.envelope_id = std::move(envelope_id);
             in.audit.at = now;
             in.audit.user_id = cmd.user_id;
             in.audit.kind = "command";
             in.audit.what = cmd.text.empty() ? cmd.command : cmd.command + " " + cmd.text;
             in.audit.channel_id = cmd.channel_id;
             in.state_changing = in_channel && handler && !is_read_only(req.sub);
+            // Only a state-changing input's id must survive a restart: a read-only
+            // one redelivered after a restart is answered again, which is harmless.
+            if (in.state_changing) in.envelope_id = std::move(envelope_id);
             db_->queue_input(std::move(in));
         }
         if (cut) {
