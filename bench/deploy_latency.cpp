@@ -14,6 +14,7 @@
 #include "fakes/fake_github.hpp"
 #include "fakes/fake_slack.hpp"
 #include "fakes/fake_vercel.hpp"
+#include "fakes/shop_world.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -31,10 +32,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string sha(int n) {
-    std::string s = std::to_string(n);
-    return std::string(40 - s.size(), 'a') + s;
-}
 
 struct run_result {
     double posted_ms = 0, checklist_ms = 0, evaluated_ms = 0;
@@ -49,18 +46,9 @@ run_result run_once(std::chrono::milliseconds latency) {
     fakes::fake_vercel vercel({});
     vercel.start();
     vercel.setup_model_a();
-    // Production at sha(2); staging at sha(3); two PRs in between, one reviewed.
-    github.add_commit({sha(2), "Current release", "rina-dev", "Rina", "2026-01-05T10:00:00Z", {}});
-    github.add_commit({sha(4), "Add promo banner (#409)", "sari-dev", "Sari", "2026-01-05T14:02:00Z",
-                       {{"src/banner.tsx", "added", ""}}});
-    github.add_commit({sha(3), "Fix cart total rounding (#412)", "budi-dev", "Budi", "2026-01-06T09:30:12Z",
-                       {{"src/cart/total.ts", "modified", ""}}});
-    github.add_pr({409, "closed", "Add promo banner", false, "sari-dev", "2026-01-05T14:02:00Z", sha(4)});
-    github.add_pr({412, "closed", "Fix cart total rounding", false, "budi-dev", "2026-01-06T09:30:12Z", sha(3)});
-    github.link_commit_to_pr(sha(4), 409);
-    github.link_commit_to_pr(sha(3), 412);
-    github.add_review(412, {0, "sari-dev", "APPROVED", sha(3)});
-    github.set_check_run(sha(3), {0, "build-and-test", "completed", "success", "https://ci.example/1"});
+    // The shared shop history: production at sha(2), PR #410 (approved) then
+    // PR #412 on staging at sha(3), CI green.
+    fakes::shop::seed_history(github);
 
     std::string dir = (std::filesystem::temp_directory_path() / "deploybot-bench-XXXXXX").string();
     if (!mkdtemp(dir.data())) std::exit(1);
@@ -110,14 +98,18 @@ run_result run_once(std::chrono::milliseconds latency) {
             return m && boost::json::serialize(m->blocks).find(needle) != std::string::npos;
         };
     };
-    if (!slack.wait_for(shows("1 check passed"), 30s)) std::exit(3);
+    if (!slack.wait_for(shows("3 checks passed"), 30s)) {
+        std::fprintf(stderr, "checklist items never evaluated: %s\n",
+                     boost::json::serialize(slack.message(posted->channel, posted->ts)->blocks).c_str());
+        std::exit(3);
+    }
     r.checklist_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    // Fully evaluated: "what ships" lists PR #409 (its link appears nowhere else).
+    // Fully evaluated: "what ships" lists PR #410 (its link appears nowhere else).
     const bool ok = slack.wait_for([&](const fakes::fake_slack& s) {
         auto m = s.message(posted->channel, posted->ts);
         if (!m) return false;
         const auto body = boost::json::serialize(m->blocks);
-        return body.find("1 check passed") != std::string::npos && body.find("/pull/409") != std::string::npos;
+        return body.find("3 checks passed") != std::string::npos && body.find("/pull/410") != std::string::npos;
     }, 30s);
     if (!ok) {
         std::fprintf(stderr, "checklist never evaluated: %s\n",

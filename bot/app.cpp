@@ -75,26 +75,32 @@ struct app::impl {
         spawn_logged(ioc_.get_executor(), std::forward<Coro>(coro), "router", std::move(what));
     }
 
-    // Called right after the envelope was acked.
-    void on_envelope(envelope_frame env) {
-        if (!db_->mark_envelope_seen(env.envelope_id, clock_())) {
+    // Called for each envelope before its ack is written: no I/O here (the
+    // dedup is in memory, audit rows are queued, work is spawned). Returns the
+    // ack's response payload when the answer is instant and Slack accepts one.
+    std::optional<json::object> on_envelope(envelope_frame& env) {
+        const auto now = clock_();
+        if (!db_->mark_envelope_seen(env.envelope_id, now)) {
             log::info("router", "envelope {} already handled; ignoring the redelivery", env.envelope_id);
-            return;
+            // Slack redelivers only what it saw no ack for: an instant answer
+            // (read-only, no I/O) is given again, since the first ack is lost.
+            if (env.type == envelope_type::slash_commands && env.accepts_response_payload)
+                if (auto cmd = parse_slash_command(env.payload)) return repeat_instant_answer(std::move(*cmd));
+            return std::nullopt;
         }
         switch (env.type) {
         case envelope_type::slash_commands: {
             auto cmd = parse_slash_command(env.payload);
             if (!cmd) {
                 log::warn("router", "envelope {}: slash command without command/user; ignored", env.envelope_id);
-                return;
+                return std::nullopt;
             }
-            on_command(std::move(*cmd));
-            break;
+            return on_command(std::move(*cmd), env.envelope_id, env.accepts_response_payload, now);
         }
         case envelope_type::interactive: {
             auto type = env.payload.if_contains("type");
             if (type && type->is_string() && type->get_string() == "block_actions") {
-                if (auto click = parse_block_action(env.payload)) on_click(std::move(*click));
+                if (auto click = parse_block_action(env.payload)) on_click(std::move(*click), env.envelope_id, now);
                 else log::warn("router", "envelope {}: block_actions without action; ignored", env.envelope_id);
             } else {
                 log::info("router", "envelope {}: interactive payload of type {} ignored", env.envelope_id,
@@ -109,9 +115,56 @@ struct app::impl {
             log::warn("router", "envelope {} of unknown type '{}' acked and ignored", env.envelope_id, env.type_text);
             break;
         }
+        return std::nullopt;
     }
 
-    void on_command(slash_command cmd) {
+    static bool is_read_only(subcommand s) {
+        return s == subcommand::help || s == subcommand::status || s == subcommand::history || s == subcommand::stats;
+    }
+
+    // An ephemeral answer: in the ack when Slack takes one, else by response_url.
+    std::optional<json::object> answer(const slash_command& cmd, blocks::message m, bool in_ack, std::string what) {
+        if (in_ack) {
+            auto body = blocks::to_json(std::move(m));
+            body["response_type"] = "ephemeral";
+            return body;
+        }
+        spawn(reply_ephemeral(*ctx_, cmd, std::move(m)), std::move(what));
+        return std::nullopt;
+    }
+
+    // The answer a command gets without I/O: a refusal (wrong channel, not
+    // built) or an instant read-only command; nullopt for everything else.
+    std::optional<blocks::message> instant_answer(const slash_command& cmd, const command_request& req) {
+        if (!is_deploy_channel(options_.cfg, cmd.channel_id)) {
+            blocks::message m;
+            m.text = "deploybot works in <#" + options_.cfg.slack.channel +
+                     "> only, so the whole team sees every deploy. Run the command there.";
+            m.blocks.push_back(blocks::section(m.text, "wrong_channel"));
+            return m;
+        }
+        if (const auto* instant = routes_.find_instant_command(req.sub)) return (*instant)(cmd, req);
+        if (!routes_.find_command(req.sub)) {
+            blocks::message m;
+            m.text = "`/deploy " + std::string(to_string(req.sub)) + "` is coming soon. Try `/deploy help`.";
+            m.blocks.push_back(blocks::section(m.text, "coming_soon"));
+            return m;
+        }
+        return std::nullopt;
+    }
+
+    std::optional<json::object> repeat_instant_answer(slash_command cmd) {
+        if (cmd.text.size() > max_command_text) cmd.text = log::truncate_for_log(cmd.text, max_command_text);
+        cmd.text = log::redact(cmd.text);
+        auto m = instant_answer(cmd, parse_command(cmd.command, cmd.text));
+        if (!m) return std::nullopt;
+        auto body = blocks::to_json(std::move(*m));
+        body["response_type"] = "ephemeral";
+        return body;
+    }
+
+    std::optional<json::object> on_command(slash_command cmd, std::string envelope_id, bool in_ack,
+                                           std::chrono::system_clock::time_point now) {
         // Untrusted text: bounded first, then scrubbed of anything secret-shaped
         // (a pasted token is neither logged, stored, nor echoed to the channel).
         const auto original_size = cmd.text.size();
@@ -122,43 +175,71 @@ struct app::impl {
         auto req = parse_command(cmd.command, cmd.text);
         log::info("router", "{} {} from {} in {}", cmd.command, log::truncate_for_log(cmd.text, 200), cmd.user_id,
                   cmd.channel_id);
-        audit(*ctx_, cmd.user_id, "command", cmd.command + (cmd.text.empty() ? "" : " " + cmd.text), cmd.channel_id);
+        const bool in_channel = is_deploy_channel(options_.cfg, cmd.channel_id);
+        const auto* handler = routes_.find_command(req.sub);
+        {
+            // Read-only inputs and refusals are audited write-behind; a command
+            // that may change state is audited by its transition's transaction.
+            pending_input in;
+            in.audit.at = now;
+            in.audit.user_id = cmd.user_id;
+            in.audit.kind = "command";
+            in.audit.what = cmd.text.empty() ? cmd.command : cmd.command + " " + cmd.text;
+            in.audit.channel_id = cmd.channel_id;
+            in.state_changing = in_channel && handler && !is_read_only(req.sub);
+            // Only a state-changing input's id must survive a restart: a read-only
+            // one redelivered after a restart is answered again, which is harmless.
+            if (in.state_changing) in.envelope_id = std::move(envelope_id);
+            db_->queue_input(std::move(in));
+        }
         if (cut) {
+            // Two answers: the notice by response_url, the command's own answer as usual.
             blocks::message m;
             m.text = "Your command text was " + std::to_string(original_size) + " bytes long; deploybot read only the "
                      "first " + std::to_string(max_command_text) + ".";
             m.blocks.push_back(blocks::section(m.text, "text_cut"));
             spawn(reply_ephemeral(*ctx_, cmd, std::move(m)), "text-cut reply");
         }
-        if (!is_deploy_channel(options_.cfg, cmd.channel_id)) {
-            blocks::message m;
-            m.text = "deploybot works in <#" + options_.cfg.slack.channel +
-                     "> only, so the whole team sees every deploy. Run the command there.";
-            m.blocks.push_back(blocks::section(m.text, "wrong_channel"));
-            spawn(reply_ephemeral(*ctx_, cmd, std::move(m)), "wrong-channel reply");
-            return;
-        }
-        const auto* handler = routes_.find_command(req.sub);
-        if (!handler) {
-            blocks::message m;
-            m.text = "`/deploy " + std::string(to_string(req.sub)) + "` is coming soon. Try `/deploy help`.";
-            m.blocks.push_back(blocks::section(m.text, "coming_soon"));
-            spawn(reply_ephemeral(*ctx_, cmd, std::move(m)), "coming-soon reply");
-            return;
-        }
-        spawn((*handler)(std::move(cmd), std::move(req)), "/deploy " + std::string(to_string(req.sub)));
+        if (auto m = instant_answer(cmd, req))
+            return answer(cmd, std::move(*m), in_ack, "/deploy " + std::string(to_string(req.sub)) + " answer");
+        auto what = "/deploy " + std::string(to_string(req.sub));
+        spawn((*handler)(std::move(cmd), std::move(req)), std::move(what));
+        return std::nullopt;
     }
 
-    void on_click(block_action click) {
+    void on_click(block_action click, std::string envelope_id, std::chrono::system_clock::time_point now) {
         log::info("router", "click {} (value {}) from {} on {}", log::truncate_for_log(click.action_id, 80),
                   log::truncate_for_log(click.value, 80), click.user_id, click.message_ts);
-        audit(*ctx_, click.user_id, "click", click.action_id, click.channel_id, click.value);
         const auto* handler = routes_.find_action(click.action_id);
+        {
+            pending_input in;
+            in.envelope_id = std::move(envelope_id);
+            in.audit.at = now;
+            in.audit.user_id = click.user_id;
+            in.audit.kind = "click";
+            in.audit.what = click.action_id;
+            in.audit.channel_id = click.channel_id;
+            in.audit.detail = click.value;
+            in.state_changing = handler != nullptr;
+            db_->queue_input(std::move(in));
+        }
         if (!handler) {
             log::warn("router", "no handler for action {}", click.action_id);
             return;
         }
         spawn((*handler)(std::move(click)), "action");
+    }
+
+    // Writes queued audit rows and dedup ids behind the hot path, one
+    // transaction per tick.
+    static asio::awaitable<void> flush_loop(impl* self) {
+        asio::steady_timer timer(self->ioc_);
+        while (!self->stopping_) {
+            timer.expires_after(std::chrono::seconds(1));
+            auto [ec] = co_await timer.async_wait(use_tuple);
+            if (ec) break;
+            self->db_->flush_pending(self->clock_());
+        }
     }
 
     static asio::awaitable<void> prune_loop(impl* self) {
@@ -196,7 +277,7 @@ struct app::impl {
         so.hello_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.cfg.slack.hello_timeout);
         so.metrics = &counts_;
         socket_ = std::make_unique<socket_mode_client>(ioc_.get_executor(), slack_, so,
-                                                       [this](envelope_frame env) { on_envelope(std::move(env)); });
+                                                       [this](envelope_frame& env) { return on_envelope(env); });
         timers_ = std::make_unique<scheduler>(ioc_.get_executor(), *db_, options_.time);
         ctx_.reset(new bot_context{ioc_.get_executor(), options_.cfg, slack_, *db_, http_, options_.tokens,
                                    clock_, started_at_, [this] { return socket_->status(); }, routes_, *timers_,
@@ -221,6 +302,7 @@ struct app::impl {
         }
 
         spawn(prune_loop(this), "envelope pruning");
+        spawn(flush_loop(this), "audit write-behind");
         for (auto& m : modules_) m->start();
         timers_->start();   // after the modules registered their timer handlers
         log::info("app", "deploybot {} starting; serving channel {}", DEPLOYBOT_VERSION, options_.cfg.slack.channel);
@@ -230,6 +312,8 @@ struct app::impl {
         timers_->stop();
         for (auto& m : modules_) m->stop();
         http_.close_idle();
+        // Stopped (SIGTERM/SIGINT): what is queued is written now.
+        db_->flush_pending(clock_(), true);
         switch (why) {
         case socket_mode_exit::stopped: log::info("app", "stopped"); co_return 0;
         case socket_mode_exit::auth_failed: co_return 1;

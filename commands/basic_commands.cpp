@@ -88,14 +88,13 @@ blocks::message render_basic_status(const bot_context& ctx) {
 }
 
 void register_basic_commands(bot_context& ctx) {
-    ctx.routes.on_command(subcommand::help, [&ctx](slash_command cmd, command_request req) -> asio::awaitable<void> {
-        co_await reply_ephemeral(ctx, cmd, render_help(ctx.routes, req));
+    ctx.routes.on_instant_command(subcommand::help, [&ctx](const slash_command&, const command_request& req) {
+        return render_help(ctx.routes, req);
     });
     if (!ctx.routes.has_command(subcommand::status)) {
-        ctx.routes.on_command(subcommand::status,
-                              [&ctx](slash_command cmd, command_request) -> asio::awaitable<void> {
-                                  co_await reply_ephemeral(ctx, cmd, render_basic_status(ctx));
-                              });
+        ctx.routes.on_instant_command(subcommand::status, [&ctx](const slash_command&, const command_request&) {
+            return render_basic_status(ctx);
+        });
     }
 }
 

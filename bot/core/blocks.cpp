@@ -336,6 +336,13 @@ json::object to_json(const message& m) {
     return o;
 }
 
+json::object to_json(message&& m) {
+    json::object o;
+    o["text"] = truncate(m.text, max_fallback_text);
+    if (!m.blocks.empty()) o["blocks"] = std::move(m.blocks);
+    return o;
+}
+
 std::vector<std::string> validate(const json::array& blocks) {
     return validator{}.run(blocks);
 }

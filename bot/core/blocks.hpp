@@ -61,6 +61,8 @@ struct message {
 
 // {"text":…, "blocks":[…]} (blocks omitted when empty).
 json::object to_json(const message& m);
+// The same, moving the blocks instead of copying them.
+json::object to_json(message&& m);
 
 // Checks a blocks array against the limits we rely on: block count, text
 // lengths, button text/value, unique block_id and action_id. Returns one

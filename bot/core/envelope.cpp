@@ -1,5 +1,7 @@
 #include "bot/core/envelope.hpp"
 
+#include <algorithm>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -141,7 +143,9 @@ frame parse_frame_unchecked(std::string_view text) {
     e.retry_attempt = int_or_zero(obj, "retry_attempt");
     if (e.retry_attempt < 0) e.retry_attempt = 0;
     e.retry_reason = string_or_empty(*obj, "retry_reason");
-    if (const json::object* payload = get_object(*obj, "payload")) e.payload = *payload;
+    // Moved, not copied: the frame's tree is not used after this.
+    if (json::value* payload = root.as_object().if_contains("payload"); payload && payload->is_object())
+        e.payload = std::move(payload->as_object());
     return e;
 }
 
@@ -158,8 +162,26 @@ frame parse_frame(std::string_view text) {
 }
 
 std::string make_ack(std::string_view envelope_id) {
-    json::object ack;
+    // No tree for the common case: ids are Slack's own [0-9a-f-]; anything
+    // else is escaped by the serializer.
+    const bool plain = std::all_of(envelope_id.begin(), envelope_id.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+    });
+    if (!plain) {
+        json::object ack;
+        ack["envelope_id"] = envelope_id;
+        return json::serialize(ack);
+    }
+    std::string out;
+    out.reserve(envelope_id.size() + 18);
+    out.append("{\"envelope_id\":\"").append(envelope_id).append("\"}");
+    return out;
+}
+
+std::string make_ack(std::string_view envelope_id, json::object payload) {
+    json::object ack(payload.storage());
     ack["envelope_id"] = envelope_id;
+    ack["payload"] = std::move(payload);
     return json::serialize(ack);
 }
 

@@ -49,8 +49,10 @@ using frame = std::variant<hello_frame, disconnect_frame, envelope_frame, invali
 // Pure: one Socket Mode text frame → frame. Never throws.
 frame parse_frame(std::string_view text);
 
-// Pure: the ack text frame for an envelope ({"envelope_id":"…"}).
+// Pure: the ack text frame for an envelope ({"envelope_id":"…"}), with a
+// response payload when given (a slash command's answer, shown by Slack).
 std::string make_ack(std::string_view envelope_id);
+std::string make_ack(std::string_view envelope_id, json::object payload);
 // Pure: the ack of an envelope that arrives while the bot shuts down. Slack
 // never redelivers slash commands or clicks, so the person is told instead
 // (a slash command's ack payload is shown to them).

@@ -1,5 +1,6 @@
 #include "bot/net/http_client.hpp"
 
+#include "bot/net/http_connection.hpp"
 #include "bot/net/tls.hpp"
 #include "bot/net/endpoint.hpp"
 #include "bot/log.hpp"
@@ -12,8 +13,13 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/verb.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <charconv>
@@ -32,19 +38,6 @@ using tcp = asio::ip::tcp;
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
-// One pooled connection: plain or TLS.
-struct connection {
-    std::unique_ptr<beast::tcp_stream> plain;
-    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
-    beast::flat_buffer buffer;
-
-    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
-    void close() {
-        system::error_code ec;
-        lowest().socket().close(ec);
-    }
-};
-
 // Methods that may be sent again without changing the result (RFC 9110 §9.2.2).
 bool is_idempotent(http::verb v) {
     return v == http::verb::get || v == http::verb::head || v == http::verb::options || v == http::verb::put ||
@@ -54,7 +47,7 @@ bool is_idempotent(http::verb v) {
 // A pooled connection the server closed (or wrote to) while it sat idle is
 // unusable. Checked without blocking before reuse, so a request that changes
 // something is not written into a connection that is already gone.
-bool looks_reusable(connection& c) {
+bool looks_reusable(detail::http_connection& c) {
     if (c.buffer.size() != 0) return false;   // stray bytes: the previous exchange left something
     auto& sock = c.lowest().socket();
     if (!sock.is_open()) return false;
@@ -85,17 +78,33 @@ std::optional<std::chrono::seconds> parse_retry_after(std::string_view value) {
     return std::chrono::seconds(std::min<long long>(secs, 24 * 3600));
 }
 
+struct session_free {
+    void operator()(SSL_SESSION* s) const { SSL_SESSION_free(s); }
+};
+
 struct http_client::impl : std::enable_shared_from_this<impl> {
     asio::any_io_executor executor_;
     http_client_options options_;
     std::shared_ptr<ssl::context> tls_context_;
-    std::multimap<std::string, std::unique_ptr<connection>> idle_;
+    std::multimap<std::string, std::unique_ptr<detail::http_connection>> idle_;
+    // The last TLS session per host, offered again on the next connection.
+    std::map<std::string, std::unique_ptr<SSL_SESSION, session_free>> sessions_;
+    tls_counts tls_counts_;
+
+    void remember_session(const std::string& key, detail::http_connection& conn) {
+        if (!conn.tls) return;
+        // A copy: OpenSSL marks the connection's own session not resumable when
+        // the connection is freed without a TLS shutdown (an idle close).
+        SSL_SESSION* s = SSL_get1_session(conn.tls->native_handle());
+        if (s && SSL_SESSION_is_resumable(s)) sessions_[key].reset(SSL_SESSION_dup(s));
+        if (s) SSL_SESSION_free(s);
+    }
 
     impl(asio::any_io_executor ex, http_client_options options)
         : executor_(std::move(ex)), options_(std::move(options)),
           tls_context_(detail::make_client_tls_context(options_.tls)) {}
 
-    std::unique_ptr<connection> take_idle(const std::string& key) {
+    std::unique_ptr<detail::http_connection> take_idle(const std::string& key) {
         for (auto it = idle_.find(key); it != idle_.end() && it->first == key; it = idle_.find(key)) {
             auto conn = std::move(it->second);
             idle_.erase(it);
@@ -105,13 +114,13 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         return nullptr;
     }
 
-    void give_back(const std::string& key, std::unique_ptr<connection> conn) {
+    void give_back(const std::string& key, std::unique_ptr<detail::http_connection> conn) {
         if (idle_.count(key) >= options_.max_idle_per_host) return;   // closes it
         idle_.emplace(key, std::move(conn));
     }
 
     // Parameters are values: a coroutine may outlive its caller's frame.
-    asio::awaitable<result<std::unique_ptr<connection>>> open(endpoint ep,
+    asio::awaitable<result<std::unique_ptr<detail::http_connection>>> open(endpoint ep,
                                                               std::chrono::steady_clock::time_point deadline) {
         // Shared with the deadline's handler, which may run after this frame is
         // gone (the timer fired just as the resolve completed): never by reference.
@@ -125,10 +134,12 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         resolve_timer.cancel();
         if (rec) co_return rec == asio::error::operation_aborted ? make_error_code(errc::timeout) : rec;
 
-        auto conn = std::make_unique<connection>();
+        auto conn = std::make_unique<detail::http_connection>();
         if (ep.tls) {
             conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(executor_, *tls_context_);
             if (auto ec = detail::prepare_tls_stream(*conn->tls, ep.host)) co_return ec;
+            if (auto it = sessions_.find(ep.pool_key()); it != sessions_.end())
+                SSL_set_session(conn->tls->native_handle(), it->second.get());
         } else {
             conn->plain = std::make_unique<beast::tcp_stream>(executor_);
         }
@@ -137,35 +148,15 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         auto [cec, _] = co_await stream.async_connect(results, use_tuple);
         if (cec) co_return cec == beast::error::timeout ? make_error_code(errc::timeout) : cec;
         if (ep.tls) {
-            auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, use_tuple);
+            auto hec = co_await detail::http_tls_handshake(*conn);
             if (hec) {
                 log::warn("http", "TLS handshake with {}:{} failed: {}", ep.host, ep.port, hec.message());
                 co_return hec == beast::error::timeout ? make_error_code(errc::timeout) : hec;
             }
+            ++tls_counts_.handshakes;
+            if (SSL_session_reused(conn->tls->native_handle())) ++tls_counts_.resumed;
         }
         co_return conn;
-    }
-
-    template <class Stream>
-    // References on purpose (a stream cannot be copied): only ever co_awaited
-    // directly by run(), whose frame owns the connection, the request and `out`.
-    asio::awaitable<system::error_code> exchange(Stream& stream, connection& conn,
-                                                 http::request<http::string_body>& req, http_response& out) {
-        auto [wec, w] = co_await http::async_write(stream, req, use_tuple);
-        if (wec) co_return wec;
-        http::response_parser<http::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-        parser.body_limit(options_.max_body_bytes);
-        if (req.method() == http::verb::head) parser.skip(true);
-        auto [rec, r] = co_await http::async_read(stream, conn.buffer, parser, use_tuple);
-        if (rec) co_return rec == http::error::body_limit ? make_error_code(errc::body_too_large) : rec;
-        auto& res = parser.get();
-        out.status = static_cast<int>(res.result_int());
-        out.headers.clear();
-        for (const auto& field : res)
-            out.headers.push_back({std::string(field.name_string()), std::string(field.value())});
-        out.body = std::move(res.body());
-        co_return system::error_code{};
     }
 
     asio::awaitable<result<http_response>> run(http_request request) {
@@ -183,7 +174,7 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
         for (const auto& h : request.headers) req.set(h.name, h.value);
         if (!request.body.empty() || verb == http::verb::post || verb == http::verb::put ||
             verb == http::verb::patch) {
-            req.body() = request.body;
+            req.body() = std::move(request.body);   // request is this frame's own copy
             req.prepare_payload();
         }
 
@@ -206,8 +197,9 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
             conn->lowest().expires_at(deadline);
             http_response out;
             system::error_code ec;
-            if (conn->tls) ec = co_await exchange(*conn->tls, *conn, req, out);
-            else ec = co_await exchange(*conn->plain, *conn, req, out);
+            const detail::http_limits limits{options_.max_header_bytes, options_.max_body_bytes};
+            if (conn->tls) ec = co_await detail::http_exchange_tls(*conn, req, out, limits);
+            else ec = co_await detail::http_exchange_plain(*conn, req, out, limits);
             if (ec) {
                 conn->close();
                 if (!idempotent) {
@@ -219,6 +211,8 @@ struct http_client::impl : std::enable_shared_from_this<impl> {
                 if (ec == beast::error::timeout) co_return make_error_code(errc::timeout);
                 co_return ec;
             }
+            // After the first exchange: a TLS 1.3 session ticket arrives after the handshake.
+            if (!reused) remember_session(key, *conn);
             const auto connection_header = out.header("Connection");
             const bool server_keeps = strcasecmp(connection_header.c_str(), "close") != 0;
             if (server_keeps) {
@@ -256,5 +250,7 @@ void http_client::close_idle() {
 }
 
 const http_client_options& http_client::options() const { return impl_->options_; }
+
+http_client::tls_counts http_client::tls_handshakes() const { return impl_->tls_counts_; }
 
 }  // namespace deploybot

@@ -5,6 +5,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -72,6 +73,15 @@ public:
 
     // Closes idle pooled connections (shutdown).
     void close_idle();
+
+    // TLS handshakes done so far, and how many of them resumed a session
+    // (after an idle connection closed, the next one resumes instead of
+    // doing a full handshake).
+    struct tls_counts {
+        std::uint64_t handshakes = 0;
+        std::uint64_t resumed = 0;
+    };
+    tls_counts tls_handshakes() const;
 
     const http_client_options& options() const;
 

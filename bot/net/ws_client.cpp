@@ -1,45 +1,31 @@
 #include "bot/net/ws_client.hpp"
 
-#include "bot/net/tls.hpp"
 #include "bot/net/endpoint.hpp"
+#include "bot/net/ws_stream.hpp"
 #include "bot/log.hpp"
-#include "bot/spawn.hpp"
 
-#include <memory>
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/buffers_to_string.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 
 #include <deque>
-#include <variant>
+#include <memory>
 
 namespace deploybot {
 
-namespace beast = boost::beast;
-namespace websocket = beast::websocket;
-namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-using plain_ws = websocket::stream<beast::tcp_stream>;
-using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 }  // namespace
 
+// The connection's logic (outbox, one write chain, bounded close) over a
+// stream of either type (bot/net/ws_stream.hpp); no Beast in this file.
 struct ws_connection::impl : std::enable_shared_from_this<impl> {
     asio::any_io_executor executor_;
     ws_options options_;
-    std::shared_ptr<ssl::context> tls_context_;   // outlives the stream
-    std::variant<std::monostate, std::unique_ptr<plain_ws>, std::unique_ptr<tls_ws>> ws_;
-    beast::flat_buffer buffer_;
+    std::unique_ptr<detail::ws_stream> ws_;
     struct outgoing {
         std::string text;
         std::function<void()> on_written;
@@ -53,37 +39,11 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
     impl(asio::any_io_executor ex, ws_options options)
         : executor_(ex), options_(std::move(options)), drained_(ex) {}
 
-    template <class F>
-    decltype(auto) visit(F&& f) {
-        if (auto* tls = std::get_if<std::unique_ptr<tls_ws>>(&ws_)) return f(**tls);
-        return f(*std::get<std::unique_ptr<plain_ws>>(ws_));
-    }
-
-    beast::tcp_stream& lowest() {
-        return visit([](auto& ws) -> beast::tcp_stream& { return beast::get_lowest_layer(ws); });
-    }
-
     void abort() {
         open_ = false;
-        if (std::holds_alternative<std::monostate>(ws_)) return;
-        system::error_code ec;
-        lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-        lowest().socket().close(ec);
+        if (!ws_) return;
+        ws_->abort();
         drained_.cancel();
-    }
-
-    template <class Ws>
-    void configure(Ws& ws) {
-        websocket::stream_base::timeout t{};
-        t.handshake_timeout = options_.handshake_timeout;
-        t.idle_timeout = options_.idle_timeout;
-        t.keep_alive_pings = true;   // ping at idle/2; no inbound frame by idle → closed
-        ws.set_option(t);
-        ws.read_message_max(options_.max_message_bytes);
-        ws.auto_fragment(false);
-        ws.set_option(websocket::stream_base::decorator([](websocket::request_type& req) {
-            req.set(beast::http::field::user_agent, "deploybot/" DEPLOYBOT_VERSION);
-        }));
     }
 
     asio::awaitable<system::error_code> connect(endpoint ep) {   // a value: the frame may outlive the caller
@@ -98,74 +58,40 @@ struct ws_connection::impl : std::enable_shared_from_this<impl> {
         auto [rec, results] = co_await resolver->async_resolve(ep.host, ep.port, use_tuple);
         resolve_timer.cancel();
         if (rec) co_return rec == asio::error::operation_aborted ? make_error_code(errc::timeout) : rec;
-
-        system::error_code ec;
-        if (ep.tls) {
-            tls_context_ = detail::make_client_tls_context(options_.tls);
-            auto ws = std::make_unique<tls_ws>(executor_, *tls_context_);
-            if (auto pec = detail::prepare_tls_stream(ws->next_layer(), ep.host)) co_return pec;
-            auto& tcp_layer = beast::get_lowest_layer(*ws);
-            tcp_layer.expires_at(deadline);
-            auto [cec, _] = co_await tcp_layer.async_connect(results, use_tuple);
-            if (cec) co_return cec;
-            auto [hec] = co_await ws->next_layer().async_handshake(ssl::stream_base::client, use_tuple);
-            if (hec) {
-                log::warn("socket", "TLS handshake with {}:{} failed: {}", ep.host, ep.port, hec.message());
-                co_return hec;
-            }
-            tcp_layer.expires_never();   // the websocket timeouts take over
-            configure(*ws);
-            ws_ = std::move(ws);
-        } else {
-            auto ws = std::make_unique<plain_ws>(executor_);
-            auto& tcp_layer = beast::get_lowest_layer(*ws);
-            tcp_layer.expires_at(deadline);
-            auto [cec, _] = co_await tcp_layer.async_connect(results, use_tuple);
-            if (cec) co_return cec;
-            tcp_layer.expires_never();
-            configure(*ws);
-            ws_ = std::move(ws);
-        }
-        websocket::response_type response;
-        ec = co_await visit([&](auto& ws) -> asio::awaitable<system::error_code> {
-            auto [e] = co_await ws.async_handshake(response, ep.host_header(), ep.target, use_tuple);
-            co_return e;
-        });
-        if (ec) {
-            if (response.result_int() != 0 && response.result_int() != 101)
-                log::warn("socket", "WebSocket handshake refused with HTTP {}", response.result_int());
-            abort();
-            co_return ec == websocket::error::upgrade_declined ? make_error_code(errc::handshake_failed) : ec;
-        }
+        ws_ = ep.tls ? detail::make_tls_ws_stream(executor_, options_) : detail::make_plain_ws_stream(executor_, options_);
+        if (auto ec = co_await ws_->connect(std::move(results), ep, deadline)) co_return ec;
         open_ = true;
         co_return system::error_code{};
     }
 
+    // One write chain per connection, started when the outbox fills and
+    // ended when it empties: no coroutine frame or spawn per ack.
     void start_writer() {
         if (writing_ || outbox_.empty() || !open_) return;
         writing_ = true;
-        auto self = shared_from_this();
-        auto writer = [](std::shared_ptr<impl> self) -> asio::awaitable<void> {
-            while (!self->outbox_.empty() && self->open_) {
-                system::error_code ec = co_await self->visit([&](auto& ws) -> asio::awaitable<system::error_code> {
-                    ws.text(true);
-                    auto [e, n] = co_await ws.async_write(asio::buffer(self->outbox_.front().text), use_tuple);
-                    co_return e;
-                });
-                if (ec) {
-                    log::warn("socket", "write failed: {}", ec.message());
-                    self->outbox_.clear();
-                    self->abort();
-                    break;
-                }
-                auto done = std::move(self->outbox_.front().on_written);
-                self->outbox_.pop_front();
-                if (done) done();
+        write_front();
+    }
+
+    void write_front() {
+        ws_->write(outbox_.front().text, [self = shared_from_this()](system::error_code ec) { self->on_write(ec); });
+    }
+
+    void on_write(system::error_code ec) {
+        if (ec) {
+            log::warn("socket", "write failed: {}", ec.message());
+            outbox_.clear();
+            abort();
+        } else {
+            auto done = std::move(outbox_.front().on_written);
+            outbox_.pop_front();
+            if (done) done();
+            if (!outbox_.empty() && open_) {
+                write_front();
+                return;
             }
-            self->writing_ = false;
-            self->drained_.cancel();
-        };
-        spawn_logged(executor_, writer(std::move(self)), "socket", "WebSocket writer");
+        }
+        writing_ = false;
+        drained_.cancel();
     }
 };
 
@@ -185,19 +111,8 @@ asio::awaitable<result<std::shared_ptr<ws_connection>>> ws_connection::connect(a
 asio::awaitable<result<ws_connection::message>> ws_connection::read() {
     auto p = impl_;
     if (!p->open_) co_return make_error_code(errc::connection_closed);
-    p->buffer_.clear();
-    system::error_code ec = co_await p->visit([&](auto& ws) -> asio::awaitable<system::error_code> {
-        auto [e, n] = co_await ws.async_read(p->buffer_, use_tuple);
-        co_return e;
-    });
-    if (ec) {
-        p->open_ = false;
-        if (ec == beast::error::timeout) co_return make_error_code(errc::timeout);
-        co_return ec;
-    }
-    message m;
-    m.is_binary = p->visit([](auto& ws) { return !ws.got_text(); });
-    m.text = beast::buffers_to_string(p->buffer_.data());
+    auto m = co_await p->ws_->read();
+    if (!m) p->open_ = false;
     co_return m;
 }
 
@@ -218,25 +133,13 @@ asio::awaitable<void> ws_connection::close(int code, std::chrono::milliseconds t
         co_await p->drained_.async_wait(use_tuple);
     }
     if (!p->open_) co_return;
-    p->visit([&](auto& ws) {
-        auto t = websocket::stream_base::timeout{};
-        t.handshake_timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-            std::max(deadline - std::chrono::steady_clock::now(), std::chrono::steady_clock::duration(1)));
-        t.idle_timeout = websocket::stream_base::none();
-        t.keep_alive_pings = false;
-        ws.set_option(t);
-    });
     // The pending read (owned by the reader coroutine) sees the close reply; we
     // only bound the handshake and then make sure the socket is gone.
     asio::steady_timer guard(p->executor_, deadline);
     guard.async_wait([weak = std::weak_ptr<impl>(p)](system::error_code ec) {
         if (auto s = weak.lock(); s && !ec) s->abort();
     });
-    co_await p->visit([&](auto& ws) -> asio::awaitable<void> {
-        auto [e] = co_await ws.async_close(websocket::close_reason(static_cast<std::uint16_t>(code)), use_tuple);
-        if (e && e != asio::error::operation_aborted)
-            log::debug("socket", "close handshake ended with {}", e.message());
-    });
+    co_await p->ws_->close(code, deadline - std::chrono::steady_clock::now());
     guard.cancel();
 }
 

@@ -6,7 +6,6 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -158,16 +157,20 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
                     ws.send(make_restarting_ack(env->envelope_id));
                 return;
             }
-            ws.send(make_ack(env->envelope_id), ack_observer(env->type));   // ack first, always
-            // The handler runs in a later turn of the loop, so the ack's write
-            // starts before any handler work (even the dedup write to SQLite).
-            asio::post(executor_, [self = shared_from_this(), env = std::move(*env)]() mutable {
-                try {
-                    self->handler_(std::move(env));
-                } catch (const std::exception& e) {
-                    log::error("socket", "envelope handler threw: {}", e.what());
-                }
-            });
+            // The handler runs before the ack is written: it does no I/O (the
+            // dedup is in memory, audit rows are queued, work is spawned), and
+            // an instant answer travels in the ack instead of a response_url POST.
+            auto observer = ack_observer(env->type);
+            std::optional<json::object> answer;
+            try {
+                answer = handler_(*env);
+            } catch (const std::exception& e) {
+                log::error("socket", "envelope handler threw: {}", e.what());
+            }
+            if (answer && env->accepts_response_payload)
+                ws.send(make_ack(env->envelope_id, std::move(*answer)), std::move(observer));
+            else
+                ws.send(make_ack(env->envelope_id), std::move(observer));
         } else if (auto* h = std::get_if<hello_frame>(&f)) {
             feed(sm::hello{id, std::move(*h), std::chrono::steady_clock::now(), std::chrono::system_clock::now()});
         } else if (auto* d = std::get_if<disconnect_frame>(&f)) {
@@ -219,7 +222,7 @@ socket_mode_client::socket_mode_client(asio::any_io_executor ex, slack_api& api,
     : impl_(std::make_shared<impl>(std::move(ex), api, std::move(options), std::move(handler))) {}
 
 socket_mode_client::~socket_mode_client() {
-    impl_->handler_ = [](envelope_frame) {};
+    impl_->handler_ = [](envelope_frame&) { return std::optional<json::object>{}; };
     if (!impl_->machine_.stopping()) impl_->feed(sm::stop{});
 }
 

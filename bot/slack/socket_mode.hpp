@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace deploybot {
@@ -31,14 +32,15 @@ struct socket_mode_options {
 };
 
 // Keeps one ready Socket Mode connection to Slack. Every envelope is acked
-// as soon as it is parsed, before the handler runs; the handler must not block
-// (spawn work). Refresh is make-before-break: a new connection is opened and
+// as soon as it is parsed and handed to the handler, which must not block
+// (it spawns its work) and may return the ack's response payload (an instant
+// answer to a slash command, when the envelope accepts one). Refresh is make-before-break: a new connection is opened and
 // must say hello before the old one is closed with 1000. Dead connections are
 // found by the WebSocket idle timeout (own pings at half of it) and replaced
 // with exponential backoff + jitter. Auth failures and link_disabled stop it.
 class socket_mode_client {
 public:
-    using envelope_handler = std::function<void(envelope_frame)>;
+    using envelope_handler = std::function<std::optional<json::object>(envelope_frame&)>;
 
     socket_mode_client(asio::any_io_executor ex, slack_api& api, socket_mode_options options,
                        envelope_handler handler);

@@ -8,6 +8,9 @@
 
 #include <array>
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 namespace deploybot {
 namespace {
@@ -93,7 +96,58 @@ bool migrate(sql::database& db) {
     return true;
 }
 
+constexpr auto envelope_ttl = std::chrono::hours(24);
+// Past this many queued inputs a flush runs at once (memory stays bounded
+// whatever the timer does).
+constexpr std::size_t max_pending_inputs = 4096;
+
 }  // namespace
+
+// Checkpoints the WAL from its own thread and connection, so the fsyncs of a
+// checkpoint never run on the event loop. PASSIVE: never waits for the loop's
+// writes, copies what it can.
+class checkpointer {
+public:
+    checkpointer(const std::string& path, std::chrono::milliseconds interval) : interval_(interval) {
+        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+            log::warn("store", "checkpoint connection failed: {}", db_ ? sqlite3_errmsg(db_) : "no memory");
+            sqlite3_close(db_);
+            db_ = nullptr;
+            return;
+        }
+        sqlite3_busy_timeout(db_, 0);
+        thread_ = std::thread([this] { run(); });
+    }
+    ~checkpointer() {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        if (thread_.joinable()) thread_.join();
+        if (db_) {
+            sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+            sqlite3_close(db_);
+        }
+    }
+
+private:
+    void run() {
+        std::unique_lock lock(mutex_);
+        while (!wake_.wait_for(lock, interval_, [this] { return stop_; })) {
+            lock.unlock();
+            sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+            lock.lock();
+        }
+    }
+
+    sqlite3* db_ = nullptr;
+    std::chrono::milliseconds interval_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    bool stop_ = false;
+    std::thread thread_;
+};
 
 result<std::unique_ptr<store>> store::open(const std::string& path) {
     sqlite3* db = nullptr;
@@ -126,14 +180,29 @@ result<std::unique_ptr<store>> store::open(const std::string& path) {
             return storage_error();
         }
     }
-    if (!conn.exec("PRAGMA synchronous=NORMAL") || !conn.exec("PRAGMA foreign_keys=ON")) return storage_error();
+    if (!conn.exec("PRAGMA synchronous=NORMAL") || !conn.exec("PRAGMA foreign_keys=ON") ||
+        !conn.exec("PRAGMA wal_autocheckpoint=0"))
+        return storage_error();
     if (!migrate(conn)) return storage_error();
+    {
+        // The dedup ids written with inputs: a redelivery after a restart is still dropped.
+        auto st = conn.prepare("SELECT envelope_id, seen_ms FROM handled_envelopes ORDER BY seen_ms DESC LIMIT ?");
+        st.bind(1, static_cast<std::int64_t>(max_remembered_envelopes));
+        std::vector<std::pair<std::string, std::int64_t>> rows;
+        while (st.next()) rows.emplace_back(st.text(0), st.integer(1));
+        for (auto it = rows.rbegin(); it != rows.rend(); ++it) s->remember(std::move(it->first), from_ms(it->second));
+    }
+    if (path != ":memory:" && !path.empty())
+        s->checkpointer_ = std::make_unique<checkpointer>(path, std::chrono::milliseconds(2000));
     return s;
 }
 
 store::store(sqlite3* db) : db_(std::make_unique<sql::database>(db)) {}
 
-store::~store() = default;
+store::~store() {
+    if (!pending_.empty()) flush_pending({}, true);
+    checkpointer_.reset();
+}
 
 int store::schema_version() const { return read_user_version(*db_); }
 
@@ -169,19 +238,88 @@ std::vector<audit_entry> store::audit_tail(std::size_t n) const {
     return out;
 }
 
+void store::remember(std::string id, std::chrono::system_clock::time_point seen) {
+    if (!seen_ids_.insert(id).second) return;
+    seen_order_.emplace_back(seen, std::move(id));
+    while (seen_order_.size() > max_remembered_envelopes) {
+        seen_ids_.erase(seen_order_.front().second);
+        seen_order_.pop_front();
+    }
+}
+
 bool store::mark_envelope_seen(std::string_view envelope_id, std::chrono::system_clock::time_point now) {
-    auto st = db_->prepare("INSERT OR IGNORE INTO handled_envelopes (envelope_id, seen_ms) VALUES (?, ?)");
-    st.bind(1, envelope_id).bind(2, to_ms(now));
-    // On a storage failure handle the envelope anyway: a rare duplicate beats a lost command.
-    if (!st.run()) return true;
-    return db_->changes() > 0;
+    while (!seen_order_.empty() && seen_order_.front().first < now - envelope_ttl) {
+        seen_ids_.erase(seen_order_.front().second);
+        seen_order_.pop_front();
+    }
+    std::string id(envelope_id);
+    if (seen_ids_.count(id)) return false;
+    remember(std::move(id), now);
+    return true;
 }
 
 std::size_t store::prune_envelopes(std::chrono::system_clock::time_point older_than) {
+    std::size_t forgotten = 0;
+    // Insertion order is not strictly time order (an injected clock may step
+    // back), so the whole list is scanned; it is bounded.
+    std::erase_if(seen_order_, [&](const auto& e) {
+        if (e.first >= older_than) return false;
+        seen_ids_.erase(e.second);
+        ++forgotten;
+        return true;
+    });
     auto st = db_->prepare("DELETE FROM handled_envelopes WHERE seen_ms < ?");
     st.bind(1, to_ms(older_than));
-    if (!st.run()) return 0;
-    return static_cast<std::size_t>(db_->changes());
+    st.run();
+    return forgotten;
+}
+
+void store::queue_input(pending_input input) {
+    pending_.push_back(std::move(input));
+    if (pending_.size() > max_pending_inputs) flush_pending(pending_.back().audit.at, true);
+}
+
+std::vector<pending_input> store::take_pending_inputs(std::string_view user_id) {
+    std::vector<pending_input> out;
+    std::erase_if(pending_, [&](pending_input& p) {
+        if (!p.state_changing || p.audit.user_id != user_id) return false;
+        out.push_back(std::move(p));
+        return true;
+    });
+    return out;
+}
+
+bool store::write_inputs(const std::vector<pending_input>& inputs) {
+    for (const auto& p : inputs) {
+        if (!p.envelope_id.empty()) {
+            auto st = db_->prepare("INSERT OR IGNORE INTO handled_envelopes (envelope_id, seen_ms) VALUES (?, ?)");
+            st.bind(1, p.envelope_id).bind(2, to_ms(p.audit.at));
+            if (!st.run()) return false;
+        }
+        if (!append_audit(p.audit)) return false;
+    }
+    return true;
+}
+
+void store::requeue(std::vector<pending_input> inputs) {
+    for (auto it = inputs.rbegin(); it != inputs.rend(); ++it) pending_.push_front(std::move(*it));
+}
+
+std::size_t store::flush_pending(std::chrono::system_clock::time_point now, bool everything) {
+    std::vector<pending_input> due;
+    std::erase_if(pending_, [&](pending_input& p) {
+        if (!everything && p.state_changing && p.audit.at > now - transition_grace) return false;
+        due.push_back(std::move(p));
+        return true;
+    });
+    if (due.empty()) return 0;
+    sql::transaction tx(*db_);
+    if (!tx.began() || !write_inputs(due) || !tx.commit()) {
+        // Audit rows are evidence: logged when they cannot be written, never silently lost.
+        log::error("store", "cannot write {} queued audit row(s): {}", due.size(), db_->last_error());
+        return 0;
+    }
+    return due.size();
 }
 
 std::optional<std::string> store::get_kv(std::string_view key) const {

@@ -43,10 +43,30 @@ result<std::int64_t> deploy_store::next_id() {
     return st.integer(0);
 }
 
+namespace {
+
+// The queued inputs a transition's transaction writes; given back to the
+// queue unless that transaction commits.
+struct taken_inputs {
+    store& db;
+    std::vector<pending_input> inputs;
+    bool committed = false;
+    ~taken_inputs() {
+        if (!committed && !inputs.empty()) db.requeue(std::move(inputs));
+    }
+};
+
+}  // namespace
+
 result<void> deploy_store::save(const deploy_request& req, const std::optional<audit_entry>& audit) {
     auto& db = db_.db();
     sql::transaction tx(db);
     if (!tx.began()) return storage_error();
+    // The command or click that caused this transition (its audit row and
+    // envelope id) commits with it: after a crash both exist or neither does,
+    // so a redelivered envelope is dropped exactly when its transition happened.
+    taken_inputs caused_by{db_, audit && !audit->user_id.empty() ? db_.take_pending_inputs(audit->user_id)
+                                                                 : std::vector<pending_input>{}};
     {
         // Revisions only go forward: a save built on a stale read (another
         // writer got there first) is refused instead of overwriting its update.
@@ -70,9 +90,11 @@ ON CONFLICT(id) DO UPDATE SET state = excluded.state, requester = excluded.reque
         .bind(7, serialize_request(req))
         .bind(8, to_string(req.kind));
     if (!st.run()) return storage_error();
-    // append_audit is a plain INSERT, so it joins this transaction.
+    // Plain INSERTs, so they join this transaction: the input's rows first, then the transition's.
+    if (!db_.write_inputs(caused_by.inputs)) return storage_error();
     if (audit && !db_.append_audit(*audit)) return storage_error();
     if (!tx.commit()) return storage_error();
+    caused_by.committed = true;
     return {};
 }
 

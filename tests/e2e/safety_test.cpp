@@ -350,7 +350,12 @@ TEST_CASE("safety: a second process on the same database refuses to start and ne
     w.kill_process();
     w.start_process();
     w.command("help", qa);
-    REQUIRE(w.slack.wait_for([](const fake_slack& s) { return !s.response_url_posts().empty(); }, 10s));
+    // Answered in the ack.
+    REQUIRE(w.slack.wait_for([](const fake_slack& s) {
+        for (const auto& a : s.acks())
+            if (a.payload && a.payload->contains("blocks")) return true;
+        return false;
+    }, 10s));
 }
 
 TEST_CASE("safety: SIGKILL right after the checklist reached Slack → the restarted bot finds it; one message") {

@@ -115,6 +115,11 @@ TEST_CASE("connect, hello, /deploy help answered in #deployments") {
     CHECK(text.find("/deploy rollback") != std::string::npos);
     CHECK(text.find("coming soon") == std::string::npos);   // every subcommand is built
     CHECK_FALSE(reply->text.empty());
+    // Answered in the ack itself: no response_url POST, no chat.postEphemeral.
+    CHECK(reply->source == "ack");
+    REQUIRE(ack->payload);
+    CHECK(ack->payload->contains("blocks"));
+    CHECK(f.slack.response_url_posts().empty());
     CHECK(f.logs.contains("/deploy help from U0DEPLOYER1"));
     // The command is in the audit log: who, what, when, channel.
     f.bot->stop();
@@ -368,8 +373,10 @@ TEST_CASE("a frame over slack.max_message_bytes drops that connection only; the 
 
 // Every reply the router itself gives (help, an unknown subcommand, the wrong
 // channel, text too long) survives a response_url that fails: it falls back to
-// chat.postEphemeral. Under ASan with detect_stack_use_after_return (set by
-// the test command) this also guards the fallback reading a dead frame.
+// chat.postEphemeral. Answers that can travel in the ack do (help); an
+// envelope that accepts no response payload is answered by response_url. Under
+// ASan with detect_stack_use_after_return (set by the test command) this also
+// guards the fallback reading a dead frame.
 TEST_CASE("router replies fall back to chat.postEphemeral when response_url fails") {
     fake_slack::options so;
     so.response_url_uses = 0;   // every response_url answers expired_url
@@ -377,18 +384,27 @@ TEST_CASE("router replies fall back to chat.postEphemeral when response_url fail
     f.start();
     const auto session = f.ready_session();
     const std::string user = "U0DEPLOYER1";
+    auto without_payload = [&](std::string text) {
+        boost::json::object payload{{"command", "/deploy"},        {"text", std::move(text)},
+                                    {"user_id", user},             {"channel_id", "C0DEPLOYS01"},
+                                    {"team_id", "T0123ABCD45"},    {"response_url", f.slack.base_url() + "/response/x"}};
+        boost::json::object env{{"type", "slash_commands"}, {"accepts_response_payload", false},
+                                {"retry_attempt", 0},       {"retry_reason", ""},
+                                {"payload", std::move(payload)}};
+        f.slack.send_envelope(std::move(env), session);
+    };
     f.slack.send_slash_command("/deploy", "help", user, "C0DEPLOYS01", session);
-    f.slack.send_slash_command("/deploy", "frobnicate", user, "C0DEPLOYS01", session);
+    without_payload("frobnicate");
     f.slack.send_slash_command("/deploy", "lock " + std::string(5000, 'x'), user, "C0DEPLOYS01", session);
-    auto fell_back = [&](std::string_view needle) {
+    auto answered = [&](std::string_view source, std::string_view needle) {
         return f.slack.wait_for_ephemeral(
             [&](const auto& e) {
-                return e.user == user && e.source == "chat.postEphemeral" && ephemeral_text(e).find(needle) != std::string::npos;
+                return e.user == user && e.source == source && ephemeral_text(e).find(needle) != std::string::npos;
             },
             10s);
     };
-    CHECK(fell_back("/deploy prod"));                 // help
-    CHECK(fell_back("I don't know `frobnicate`"));    // unknown subcommand
-    CHECK(fell_back("2000"));                         // the command text limit
+    CHECK(answered("ack", "/deploy prod"));                                   // help, in the ack
+    CHECK(answered("chat.postEphemeral", "I don't know `frobnicate`"));       // unknown subcommand, no ack payload
+    CHECK(answered("chat.postEphemeral", "2000"));                            // the command text limit
     CHECK(f.logs.contains("response_url reply failed"));
 }

@@ -15,6 +15,7 @@
 #include <deque>
 #include <cstdlib>
 #include <random>
+#include <unordered_map>
 
 namespace deploybot::fakes {
 
@@ -139,6 +140,13 @@ struct fake_slack::state {
     std::vector<slack_view_response> view_responses;
     std::vector<slack_envelope> envelopes;
     std::vector<slack_ack> acks;
+    // Indexes by envelope id: a long run (bench/) must not scan every envelope per frame.
+    std::unordered_map<std::string, std::size_t> envelope_at;
+    std::unordered_map<std::string, std::size_t> first_ack_at;
+    slack_envelope* find_envelope(const std::string& id) {
+        auto it = envelope_at.find(id);
+        return it == envelope_at.end() ? nullptr : &envelopes[it->second];
+    }
     std::int64_t last_ts_us = 0;
     int view_counter = 0;
     std::uint64_t counter = 7398125670000;
@@ -739,9 +747,7 @@ void fake_slack::on_ws_message(ws_session_id id, const std::string& text) {
             ack.at = now;
             ack.session = id;
             if (auto* p = o->if_contains("payload"); p && p->is_object()) ack.payload = p->as_object();
-            auto env = std::find_if(st.envelopes.begin(), st.envelopes.end(),
-                                    [&](const slack_envelope& e) { return e.envelope_id == envelope_id; });
-            if (env != st.envelopes.end()) {
+            if (auto* env = st.find_envelope(envelope_id)) {
                 ack.latency = std::chrono::duration_cast<std::chrono::milliseconds>(now - env->sent_at);
                 ack.late = ack.latency > opts_.ack_deadline;
                 bool first_ack = !env->acked;
@@ -783,6 +789,7 @@ void fake_slack::on_ws_message(ws_session_id id, const std::string& text) {
                     st.view_responses.push_back(std::move(r));
                 }
             }
+            st.first_ack_at.emplace(ack.envelope_id, st.acks.size());
             st.acks.push_back(std::move(ack));
         }
     }
@@ -831,11 +838,11 @@ std::string fake_slack::deliver_locked(json::object envelope, ws_session_id sess
     } else {
         target = st.pick_session();
     }
-    auto it = std::find_if(st.envelopes.begin(), st.envelopes.end(),
-                           [&](const slack_envelope& e) { return e.envelope_id == id; });
-    if (it == st.envelopes.end()) {
+    auto* it = st.find_envelope(id);
+    if (!it) {
+        st.envelope_at.emplace(id, st.envelopes.size());
         st.envelopes.push_back(slack_envelope{id, str_of(envelope, "type")});
-        it = std::prev(st.envelopes.end());
+        it = &st.envelopes.back();
     }
     it->frame = envelope;
     it->session = target;
@@ -852,8 +859,8 @@ std::string fake_slack::deliver_locked(json::object envelope, ws_session_id sess
         {
             std::lock_guard lock(mutex_);
             ++st_->generation;
-            for (auto& e : st_->envelopes) {
-                if (e.envelope_id != id || e.deliveries != delivery || e.acked) continue;
+            if (auto* found = st_->find_envelope(id); found && found->deliveries == delivery && !found->acked) {
+                auto& e = *found;
                 e.late = true;
                 if (e.type == "events_api") {
                     // Only events are retried (reference §1.4).
@@ -869,8 +876,7 @@ std::string fake_slack::deliver_locked(json::object envelope, ws_session_id sess
                 bool acked = false;
                 {
                     std::lock_guard lock(mutex_);
-                    for (const auto& e : st_->envelopes)
-                        if (e.envelope_id == id) acked = e.acked;
+                    if (const auto* e = st_->find_envelope(id)) acked = e->acked;
                 }
                 if (!acked) redeliver(id);
             });
@@ -1042,9 +1048,8 @@ void fake_slack::send_binary(ws_session_id session, std::string data) { ws_send_
 bool fake_slack::redeliver(const std::string& envelope_id, ws_session_id session) {
     {
         std::lock_guard lock(mutex_);
-        auto it = std::find_if(st_->envelopes.begin(), st_->envelopes.end(),
-                               [&](const slack_envelope& e) { return e.envelope_id == envelope_id; });
-        if (it == st_->envelopes.end()) return false;
+        auto* it = st_->find_envelope(envelope_id);
+        if (!it) return false;
         json::object frame = it->frame;
         int attempt = 1;
         if (auto* r = frame.if_contains("retry_attempt"); r && r->is_int64()) attempt = static_cast<int>(r->as_int64()) + 1;
@@ -1171,16 +1176,25 @@ std::vector<slack_ack> fake_slack::acks() const {
     return st_->acks;
 }
 
+std::optional<slack_ack> fake_slack::find_ack(const std::string& envelope_id) const {
+    std::lock_guard lock(mutex_);
+    auto it = st_->first_ack_at.find(envelope_id);
+    if (it == st_->first_ack_at.end()) return std::nullopt;
+    return st_->acks[it->second];
+}
+
+std::optional<slack_envelope> fake_slack::find_envelope(const std::string& envelope_id) const {
+    std::lock_guard lock(mutex_);
+    if (const auto* e = st_->find_envelope(envelope_id)) return *e;
+    return std::nullopt;
+}
+
 std::optional<slack_ack> fake_slack::wait_for_ack(const std::string& envelope_id, std::chrono::milliseconds timeout) {
     std::optional<slack_ack> found;
     wait_for(
         [&](const fake_slack& self) {
-            for (const auto& a : self.acks())
-                if (a.envelope_id == envelope_id) {
-                    found = a;
-                    return true;
-                }
-            return false;
+            found = self.find_ack(envelope_id);
+            return found.has_value();
         },
         timeout);
     return found;

@@ -212,6 +212,9 @@ public:
     // acks()[from…]: a long run reads only what is new instead of copying every ack each time.
     std::vector<slack_ack> acks_from(std::size_t from) const;
     std::optional<slack_ack> wait_for_ack(const std::string& envelope_id, std::chrono::milliseconds timeout);
+    // The first ack of an envelope, and the envelope itself (by id, no scan).
+    std::optional<slack_ack> find_ack(const std::string& envelope_id) const;
+    std::optional<slack_envelope> find_envelope(const std::string& envelope_id) const;
     std::vector<slack_envelope> late_acks() const;      // late or missing acks
     std::vector<slack_envelope> failures() const;       // failure != ""
 

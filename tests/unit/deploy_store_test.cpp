@@ -194,3 +194,69 @@ TEST_CASE("deploy_store: a file from before migration 2 keeps its requests and g
     CHECK((*opened)->put_timer("watch:7", t0).has_value());
     CHECK((*opened)->next_timer()->key == "watch:7");
 }
+
+TEST_CASE("deploy_store: a state-changing input's dedup id and audit row commit with its transition") {
+    temp_db tmp;
+    {
+        auto opened = store::open(tmp.path.string());
+        REQUIRE(opened.has_value());
+        store& db = **opened;
+        deploy_store ds(db);
+        auto r1 = make(1, t0);
+        REQUIRE(ds.save(r1).has_value());
+
+        REQUIRE(db.mark_envelope_seen("env-cancel", t0 + hours{1}));
+        pending_input in;
+        in.envelope_id = "env-cancel";
+        in.audit.at = t0 + hours{1};
+        in.audit.user_id = "U_REQ";
+        in.audit.kind = "command";
+        in.audit.what = "/deploy cancel";
+        in.state_changing = true;
+        db.queue_input(in);
+        in.envelope_id = "env-other";
+        in.audit.user_id = "U_OTHER";
+        db.queue_input(in);
+
+        const auto writes_before = sqlite3_total_changes(db.handle());
+        auto c1 = apply(r1, cancel_request{"U_REQ", false}, t0 + hours{1});
+        REQUIRE(ds.save_transition(r1, c1, "U_REQ", t0 + hours{1}).has_value());
+        // request row + the input's dedup id and audit row + the transition's audit row
+        CHECK(sqlite3_total_changes(db.handle()) == writes_before + 4);
+        CHECK(db.pending_count() == 1);   // U_OTHER's input is not this transition's
+
+        // A process that opens the file now (the bot restarted after a crash)
+        // drops the redelivered envelope, and sees the input before the transition.
+        auto after_crash = store::open(tmp.path.string());
+        REQUIRE(after_crash.has_value());
+        CHECK_FALSE((*after_crash)->mark_envelope_seen("env-cancel", t0 + hours{2}));
+        CHECK((*after_crash)->mark_envelope_seen("env-other", t0 + hours{2}));
+        const auto tail = (*after_crash)->audit_tail(2);
+        REQUIRE(tail.size() == 2);
+        CHECK(tail[0].what == "/deploy cancel");
+        CHECK(tail[1].kind == "transition");
+    }
+}
+
+TEST_CASE("deploy_store: a refused save gives the input back to the queue") {
+    temp_db tmp;
+    auto opened = store::open(tmp.path.string());
+    REQUIRE(opened.has_value());
+    store& db = **opened;
+    deploy_store ds(db);
+    auto r1 = make(1, t0);
+    REQUIRE(ds.save(r1).has_value());
+    pending_input in;
+    in.envelope_id = "env-stale";
+    in.audit.at = t0;
+    in.audit.user_id = "U_REQ";
+    in.audit.kind = "click";
+    in.state_changing = true;
+    db.queue_input(in);
+    audit_entry a;
+    a.at = t0;
+    a.user_id = "U_REQ";
+    a.kind = "transition";
+    CHECK(ds.save(r1, a).error() == make_error_code(errc::conflict));   // same revision: stale
+    CHECK(db.pending_count() == 1);
+}

@@ -121,12 +121,19 @@ TEST_CASE("store: reopening keeps the data") {
         REQUIRE(s->append_audit(e).has_value());
         REQUIRE(s->put_kv("lock", "U01CCCC: db upgrade").has_value());
         CHECK(s->mark_envelope_seen("env-1", t0));
+        pending_input in;
+        in.envelope_id = "env-1";
+        in.audit.at = t0;
+        in.audit.kind = "command";
+        in.audit.what = "/deploy help";
+        s->queue_input(std::move(in));   // written when the store closes
     }
     auto s = open_ok(tmp.path);
     CHECK(s->schema_version() == store::latest_schema_version());
     const auto tail = s->audit_tail(10);
-    REQUIRE(tail.size() == 1);
+    REQUIRE(tail.size() == 2);
     CHECK(tail[0].what == "started");
+    CHECK(tail[1].what == "/deploy help");
     CHECK(s->get_kv("lock") == std::optional<std::string>("U01CCCC: db upgrade"));
     CHECK_FALSE(s->mark_envelope_seen("env-1", t0 + 1s));
 }
@@ -144,6 +151,60 @@ TEST_CASE("store: envelope dedup is true then false, and prune forgets old ids")
     CHECK(s->mark_envelope_seen("6f1c2e4a-0b9d-4c51-9e3a-2d7b8f10a4c6", t0 + 30s));
     CHECK_FALSE(s->mark_envelope_seen("env-c", t0 + 30s));
     CHECK(s->prune_envelopes(t0 + 1h) == 3);
+}
+
+namespace {
+pending_input input(std::string envelope_id, std::string user, std::string what, bool state_changing,
+                    std::chrono::system_clock::time_point at) {
+    pending_input in;
+    in.envelope_id = std::move(envelope_id);
+    in.audit.at = at;
+    in.audit.user_id = std::move(user);
+    in.audit.kind = "command";
+    in.audit.what = std::move(what);
+    in.state_changing = state_changing;
+    return in;
+}
+}  // namespace
+
+TEST_CASE("store: read-only inputs write nothing until the write-behind flush, then one row each") {
+    temp_db tmp("write_behind");
+    auto s = open_ok(tmp.path);
+    const auto before = sqlite3_total_changes(s->handle());
+    for (int i = 0; i < 100; ++i) {
+        const auto id = "env-" + std::to_string(i);
+        REQUIRE(s->mark_envelope_seen(id, t0));
+        s->queue_input(input(id, "U1", "/deploy help", false, t0));
+    }
+    CHECK_FALSE(s->mark_envelope_seen("env-7", t0 + 1s));   // in memory
+    CHECK(sqlite3_total_changes(s->handle()) == before);    // zero writes so far
+    CHECK(s->pending_count() == 100);
+    CHECK(s->flush_pending(t0 + 1s) == 100);
+    CHECK(s->pending_count() == 0);
+    CHECK(sqlite3_total_changes(s->handle()) == before + 200);   // audit row + dedup id each
+    CHECK(s->audit_tail(200).size() == 100);
+}
+
+TEST_CASE("store: a state-changing input waits for its transition, then for the grace period") {
+    temp_db tmp("grace");
+    auto s = open_ok(tmp.path);
+    s->queue_input(input("env-m", "U1", "/deploy cancel", true, t0));
+    s->queue_input(input("env-r", "U1", "/deploy help", false, t0));
+    CHECK(s->flush_pending(t0 + 1s) == 1);   // only the read-only one
+    CHECK(s->take_pending_inputs("U2").empty());
+    CHECK(s->flush_pending(t0 + store::transition_grace + 1s) == 1);   // changed nothing: written anyway
+    CHECK(s->pending_count() == 0);
+}
+
+TEST_CASE("store: the dedup memory is bounded and forgets after 24 h") {
+    temp_db tmp("dedup_bound");
+    auto s = open_ok(tmp.path);
+    CHECK(s->mark_envelope_seen("first", t0));
+    for (std::size_t i = 0; i < store::max_remembered_envelopes; ++i)
+        REQUIRE(s->mark_envelope_seen("e" + std::to_string(i), t0 + 1s));
+    CHECK(s->mark_envelope_seen("first", t0 + 2s));   // evicted by the bound
+    CHECK_FALSE(s->mark_envelope_seen("e5", t0 + 2s));
+    CHECK(s->mark_envelope_seen("e5", t0 + 25h));     // past the TTL
 }
 
 TEST_CASE("store: key/value put, overwrite, get and erase") {
