@@ -15,6 +15,11 @@ std::string str_of(const json::object& o, std::string_view key) {
     return {};
 }
 
+std::string nested_str(const boost::json::object& o, std::string_view a, std::string_view b) {
+    if (auto* inner = obj_of(o, a)) return str_of(*inner, b);
+    return {};
+}
+
 std::optional<std::int64_t> opt_int_of(const json::object& o, std::string_view key) {
     auto* v = o.if_contains(key);
     if (!v) return std::nullopt;

@@ -12,6 +12,8 @@
 namespace deploybot::json_fields {
 
 std::string str_of(const boost::json::object& o, std::string_view key);
+// o[a][b] as a string ("" when either is missing).
+std::string nested_str(const boost::json::object& o, std::string_view a, std::string_view b);
 // Integers, and doubles within int64 range (a larger one is nullopt, not UB).
 std::optional<std::int64_t> opt_int_of(const boost::json::object& o, std::string_view key);
 std::int64_t int_of(const boost::json::object& o, std::string_view key);

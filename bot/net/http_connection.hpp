@@ -44,7 +44,8 @@ asio::awaitable<system::error_code> http_exchange_plain(http_connection& conn,
 asio::awaitable<system::error_code> http_exchange_tls(http_connection& conn,
                                                       beast::http::request<beast::http::string_body>& req,
                                                       http_response& out, http_limits limits);
-// The client side of the TLS handshake on conn.tls.
+// The client side of the TLS handshake on conn.tls. By reference for the same
+// reason: co_awaited directly by run(), which holds the connection's shared_ptr.
 asio::awaitable<system::error_code> http_tls_handshake(http_connection& conn);
 
 }  // namespace deploybot::detail

@@ -34,7 +34,9 @@ struct retry_step {
 // judge(int attempt, http_request& next, result<http_response> r) -> retry_step<R>,
 // a plain function (not a coroutine); `attempt` is 1 for the first try. It may
 // change `next` (a redirect's URL, a cached ETag) before it is sent again.
-// Every parameter is a value: the loop may outlive its caller's frame.
+// The request and the judge are values. `http` is a reference on purpose: the
+// app owns its one http_client and stops the io_context before destroying it,
+// so it outlives every coroutine (the same rule as bot_context).
 template <class R, class Judge>
 boost::asio::awaitable<R> with_retries(http_client& http, http_request req, Judge judge) {
     for (int attempt = 1;; ++attempt) {

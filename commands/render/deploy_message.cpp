@@ -1,5 +1,6 @@
 #include "commands/render/deploy_message.hpp"
 #include "commands/render/text.hpp"
+#include "commands/render/release_notes_text.hpp"
 #include "commands/render/post_live_message.hpp"
 
 #include <array>
@@ -11,26 +12,7 @@ using blocks::escape;
 using blocks::truncate;
 using namespace render_text;
 
-constexpr std::array<std::pair<deploy_action, std::string_view>, 12> action_names{{
-    {deploy_action::signoff, "deploy.signoff"},
-    {deploy_action::migrations, "deploy.migrations"},
-    {deploy_action::flags_configured, "deploy.flags.configured"},
-    {deploy_action::flags_not_needed, "deploy.flags.not_needed"},
-    {deploy_action::rollback_plan, "deploy.rollback_plan"},
-    {deploy_action::refresh, "deploy.refresh"},
-    {deploy_action::cancel, "deploy.cancel"},
-    {deploy_action::go, "deploy.go"},
-    {deploy_action::undo_signoff, "deploy.undo.signoff"},
-    {deploy_action::undo_migrations, "deploy.undo.migrations"},
-    {deploy_action::undo_flags, "deploy.undo.flags"},
-    {deploy_action::undo_rollback_plan, "deploy.undo.rollback_plan"},
-}};
 
-constexpr std::string_view mark_done = ":white_check_mark:";
-constexpr std::string_view mark_failed = ":x:";
-constexpr std::string_view mark_not_needed = ":heavy_minus_sign:";
-constexpr std::string_view mark_person = ":large_yellow_circle:";        // waiting for a person
-constexpr std::string_view mark_checking = ":hourglass_flowing_sand:";   // the bot is checking
 
 std::string mention(const std::string& user) { return "<@" + escape(user) + ">"; }
 
@@ -85,23 +67,6 @@ std::string rollback_detail(const deploy_request& req) {
 }
 
 bool candidate_known(const deploy_request& req) { return !req.candidate.deployment_id.empty(); }
-std::string review_text(const shipped_pr& pr) {
-    auto join = [](const std::vector<std::string>& v) {
-        std::string out;
-        for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + escape(v[i]);
-        return out;
-    };
-    switch (pr.review) {
-        case pr_review_status::approved:
-            return ":white_check_mark: approved" + (pr.approvers.empty() ? std::string() : " by " + join(pr.approvers));
-        case pr_review_status::changes_requested:
-            return ":warning: changes requested" +
-                   (pr.changes_requested_by.empty() ? std::string() : " by " + join(pr.changes_requested_by));
-        case pr_review_status::unreviewed: break;
-    }
-    return ":warning: *unreviewed*";
-}
-
 std::string state_label(const deploy_request& r) {
     switch (r.state) {
         case request_state::collecting: return "collecting";
@@ -114,71 +79,6 @@ std::string state_label(const deploy_request& r) {
         case request_state::rolled_back: return "rolled back";
     }
     return "";
-}
-
-// "1 PR · 3 commits (compare)", or what is not known yet.
-std::string ships_summary(const release_notes& notes) {
-    if (!notes.loaded) return std::string(mark_checking) + " reading GitHub…";
-    if (notes.prs.empty() && notes.direct_commits.empty()) return "Nothing new since production";
-    std::string text = std::to_string(notes.prs.size()) + " PR" + (notes.prs.size() == 1 ? "" : "s") + " · " +
-                       std::to_string(notes.total_commits) + " commit" + (notes.total_commits == 1 ? "" : "s");
-    if (!notes.compare_url.empty()) text += " (" + link(notes.compare_url, "compare") + ")";
-    return text;
-}
-
-// The PRs and direct commits, one line each ("" when there is nothing to list).
-std::string ships_list(const release_notes& notes, const message_context& ctx) {
-    constexpr std::size_t budget = 2700;   // stays well under section.text's 3000
-    auto pr_line = [](const shipped_pr& pr) {
-        return "• " + link(pr.url, "#" + std::to_string(pr.number)) + " " + escape(truncate(first_line(pr.title), 80)) +
-               " — " + escape(truncate(pr.author, 39)) + " — " + review_text(pr);
-    };
-    auto commit_line = [](const direct_commit& c) {
-        return "• :warning: `" + short_sha(c.sha) + "` " + escape(truncate(first_line(c.message), 80)) + " — " +
-               escape(truncate(c.author, 39)) + " — pushed without a PR";
-    };
-    // When the list must be cut, what needs attention (PRs not approved,
-    // commits without a PR) is listed first so the cut never hides it.
-    std::vector<std::string> lines;
-    const bool cut = notes.prs.size() + notes.direct_commits.size() > ctx.max_listed_prs;
-    for (const auto& pr : notes.prs)
-        if (!cut || pr.review != pr_review_status::approved) lines.push_back(pr_line(pr));
-    for (const auto& c : notes.direct_commits) lines.push_back(commit_line(c));
-    if (cut)
-        for (const auto& pr : notes.prs)
-            if (pr.review == pr_review_status::approved) lines.push_back(pr_line(pr));
-    std::string text;
-    std::size_t listed = 0;
-    for (const auto& line : lines) {
-        if (listed >= ctx.max_listed_prs || text.size() + line.size() + 1 > budget) break;
-        text += (text.empty() ? "" : "\n") + line;
-        ++listed;
-    }
-    const std::size_t rest = lines.size() - listed;
-    if (rest > 0)
-        text += "\n…and " + std::to_string(rest) + " more — " +
-                (notes.compare_url.empty() ? std::string("see GitHub") : link(notes.compare_url, "full comparison"));
-    return text;
-}
-
-std::vector<std::string> warnings(const release_notes& notes, const message_context& ctx) {
-    std::vector<std::string> out;
-    if (ctx.big_batch_warning > 0 && notes.prs.size() > static_cast<std::size_t>(ctx.big_batch_warning))
-        out.push_back(":warning: Big batch: " + std::to_string(notes.prs.size()) +
-                      " PRs in one release (more than " + std::to_string(ctx.big_batch_warning) +
-                      ") — consider shipping smaller batches");
-    std::size_t unreviewed = 0;
-    for (const auto& pr : notes.prs) unreviewed += pr.review != pr_review_status::approved;
-    if (unreviewed > 0)
-        out.push_back(":warning: " + std::to_string(unreviewed) + " PR" + (unreviewed == 1 ? " is" : "s are") +
-                      " not approved");
-    if (!notes.direct_commits.empty())
-        out.push_back(":warning: " + std::to_string(notes.direct_commits.size()) + " commit" +
-                      (notes.direct_commits.size() == 1 ? "" : "s") + " without a PR");
-    if (notes.behind_by > 0)
-        out.push_back(":rotating_light: The candidate is " + std::to_string(notes.behind_by) +
-                      " commit(s) behind production — something in production (a hotfix?) is missing from it");
-    return out;
 }
 
 bool waits_for_person(const deploy_request& req, const checklist_item& it) {
@@ -355,46 +255,6 @@ std::string outcome_text(const deploy_request& req, const message_context& ctx) 
 }
 
 }  // namespace
-
-std::string_view action_id(deploy_action a) {
-    for (const auto& [act, name] : action_names)
-        if (act == a) return name;
-    return "";
-}
-
-std::optional<deploy_action> parse_deploy_action(std::string_view id) {
-    for (const auto& [act, name] : action_names)
-        if (name == id) return act;
-    return std::nullopt;
-}
-
-pr_review_status review_status_of(const review_summary& s) {
-    if (!s.changes_requested_by.empty()) return pr_review_status::changes_requested;
-    return s.approved ? pr_review_status::approved : pr_review_status::unreviewed;
-}
-
-std::string render_age(std::chrono::system_clock::duration d) {
-    using namespace std::chrono;
-    if (d < seconds{0}) d = seconds{0};
-    const auto mins = duration_cast<minutes>(d).count();
-    if (mins < 60) return std::to_string(mins) + "m";
-    const auto hours = mins / 60;
-    if (hours < 24) return std::to_string(hours) + "h " + std::to_string(mins % 60) + "m";
-    return std::to_string(hours / 24) + "d " + std::to_string(hours % 24) + "h";
-}
-
-std::string render_duration(std::chrono::system_clock::duration d) {
-    using namespace std::chrono;
-    const auto s = std::max<long long>(0, duration_cast<seconds>(d).count());
-    if (s < 60) return std::to_string(s) + " s";
-    if (s < 3600) return std::to_string(s / 60) + " min" + (s % 60 ? " " + std::to_string(s % 60) + " s" : std::string());
-    return render_age(d);
-}
-
-std::string slack_date(time_point t, std::string_view fallback) {
-    const auto epoch = std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
-    return "<!date^" + std::to_string(epoch) + "^{date_short_pretty} {time}|" + escape(fallback) + ">";
-}
 
 std::string render_staging_model_line(const candidate_info& c) {
     switch (c.model) {
