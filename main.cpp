@@ -5,7 +5,9 @@
 #include "bot/log_format.hpp"
 #include "bot/slack/slack_api.hpp"
 #include "commands/modules.hpp"
+#ifdef DEPLOYBOT_WITH_SANDBOX
 #include "sandbox/sandbox.hpp"
+#endif
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -77,7 +79,14 @@ int run_check(const config& cfg, const secrets& tokens) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc > 1 && std::strcmp(argv[1], "sandbox") == 0) return sandbox::run(argc - 1, argv + 1);
+    if (argc > 1 && std::strcmp(argv[1], "sandbox") == 0) {
+#ifdef DEPLOYBOT_WITH_SANDBOX
+        return sandbox::run(argc - 1, argv + 1);
+#else
+        std::fprintf(stderr, "this deploybot was built without the sandbox (cmake -DDEPLOYBOT_SANDBOX=OFF)\n");
+        return 1;
+#endif
+    }
     std::string config_path;
     bool check = false;
     for (int i = 1; i < argc; ++i) {

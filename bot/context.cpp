@@ -29,8 +29,8 @@ asio::awaitable<void> reply_ephemeral(bot_context& ctx, block_action click, bloc
     }
 }
 
-void audit(bot_context& ctx, std::string user, std::string kind, std::string what, std::string channel,
-           std::string detail) {
+audit_entry audit_row(bot_context& ctx, std::string user, std::string kind, std::string what, std::string channel,
+                      std::string detail) {
     audit_entry e;
     e.at = ctx.clock();
     e.user_id = std::move(user);
@@ -38,6 +38,12 @@ void audit(bot_context& ctx, std::string user, std::string kind, std::string wha
     e.what = std::move(what);
     e.channel_id = std::move(channel);
     e.detail = std::move(detail);
+    return e;
+}
+
+void audit(bot_context& ctx, std::string user, std::string kind, std::string what, std::string channel,
+           std::string detail) {
+    auto e = audit_row(ctx, std::move(user), std::move(kind), std::move(what), std::move(channel), std::move(detail));
     if (auto r = ctx.db.append_audit(e); !r) log::error("store", "audit append failed: {}", r.error().message());
 }
 

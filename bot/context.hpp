@@ -49,7 +49,11 @@ asio::awaitable<void> reply_ephemeral(bot_context& ctx, slash_command cmd, block
 // Ephemeral answer to the person who clicked (chat.postEphemeral in that channel).
 asio::awaitable<void> reply_ephemeral(bot_context& ctx, block_action click, blocks::message msg);
 
-// Appends one row to the audit log (who, what, when, channel); a failure is logged.
+// One audit row (who, what, when, channel), stamped with the context's clock.
+audit_entry audit_row(bot_context& ctx, std::string user, std::string kind, std::string what, std::string channel,
+                      std::string detail = {});
+// Appends one row to the audit log on its own; a failure is logged. A change a
+// person caused is written with store::write_audited instead, in its own transaction.
 void audit(bot_context& ctx, std::string user, std::string kind, std::string what, std::string channel,
            std::string detail = {});
 

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <optional>
 
 namespace deploybot {
 
@@ -88,8 +89,13 @@ blocks::message render_basic_status(const bot_context& ctx) {
 }
 
 void register_basic_commands(bot_context& ctx) {
-    ctx.routes.on_instant_command(subcommand::help, [&ctx](const slash_command&, const command_request& req) {
-        return render_help(ctx.routes, req);
+    // The plain help is the same for everyone once the modules have registered
+    // their routes (before the first envelope): rendered once, on first use.
+    ctx.routes.on_instant_command(subcommand::help, [&ctx, plain = std::optional<blocks::message>()](
+                                                        const slash_command&, const command_request& req) mutable {
+        if (req.unknown) return render_help(ctx.routes, req);
+        if (!plain) plain = render_help(ctx.routes, req);
+        return *plain;
     });
     if (!ctx.routes.has_command(subcommand::status)) {
         ctx.routes.on_instant_command(subcommand::status, [&ctx](const slash_command&, const command_request&) {

@@ -18,4 +18,8 @@ cat > "$BENCH_DIR/deploybot.json" <<JSON
 }
 JSON
 export GITHUB_TOKEN=ghp_bench_not_used_0000 VERCEL_TOKEN=vercel_bench_not_used_0000
+# As on a Debian host, where nothing sets these: the system CAs are then the hashed
+# /etc/ssl/certs, read when needed (this machine's environment points
+# SSL_CERT_FILE at the bundle, which OpenSSL would parse whole at startup).
+unset SSL_CERT_FILE SSL_CERT_DIR
 exec "$1" --config "$BENCH_DIR/deploybot.json" 2> "$BENCH_DIR/deploybot.log"

@@ -44,6 +44,9 @@ struct http_response {
 
 struct tls_options {
     std::optional<std::string> ca_file;   // extra CAs on top of the system store
+    // The system store's hashed directory, used alone; unset = $SSL_CERT_DIR or
+    // OpenSSL's (/usr/lib/ssl/certs). Not a config key: tests point it at their own.
+    std::optional<std::string> system_ca_dir;
 };
 
 struct http_client_options {

@@ -301,6 +301,35 @@ bool store::write_inputs(const std::vector<pending_input>& inputs) {
     return true;
 }
 
+namespace {
+
+// The queued inputs a transaction writes; given back to the queue unless it commits.
+struct taken_inputs {
+    store& db;
+    std::vector<pending_input> inputs;
+    bool committed = false;
+    ~taken_inputs() {
+        if (!committed && !inputs.empty()) db.requeue(std::move(inputs));
+    }
+};
+
+}  // namespace
+
+result<void> store::write_audited(const std::optional<audit_entry>& audit,
+                                  const std::function<result<void>()>& writes) {
+    sql::transaction tx(*db_);
+    if (!tx.began()) return storage_error();
+    taken_inputs caused_by{*this, audit && !audit->user_id.empty() ? take_pending_inputs(audit->user_id)
+                                                                   : std::vector<pending_input>{}};
+    if (auto r = writes(); !r) return r;
+    // Plain INSERTs, so they join this transaction: the input's rows first, then the change's.
+    if (!write_inputs(caused_by.inputs)) return storage_error();
+    if (audit && !append_audit(*audit)) return storage_error();
+    if (!tx.commit()) return storage_error();
+    caused_by.committed = true;
+    return {};
+}
+
 void store::requeue(std::vector<pending_input> inputs) {
     for (auto it = inputs.rbegin(); it != inputs.rend(); ++it) pending_.push_front(std::move(*it));
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,6 +80,13 @@ public:
     std::vector<pending_input> take_pending_inputs(std::string_view user_id);
     bool write_inputs(const std::vector<pending_input>& inputs);   // joins the open transaction
     void requeue(std::vector<pending_input> inputs);
+    // One transaction for a change a person caused: `writes`, then the queued
+    // state-changing inputs of audit->user_id (their audit rows and envelope
+    // ids) and `audit` itself. After a crash all of it exists or none of it
+    // does, so a redelivered envelope is dropped exactly when its change was
+    // made. If it does not commit, the inputs go back to the queue. `writes`
+    // runs inside the transaction and may refuse (e.g. errc::conflict).
+    result<void> write_audited(const std::optional<audit_entry>& audit, const std::function<result<void>()>& writes);
     // Writes the due queued inputs in one transaction (all of them with
     // everything = true: on stop). Returns how many rows were written.
     std::size_t flush_pending(std::chrono::system_clock::time_point now, bool everything = false);

@@ -166,11 +166,13 @@ asio::awaitable<void> deploy_service_impl::cmd_lock(slash_command cmd, command_r
     }
     const auto now = ctx_.clock();
     boost::json::object o{{"by", cmd.user_id}, {"reason", req.args}, {"at_ms", to_ms(now)}};
-    if (auto r = ctx_.db.put_kv("deploy_lock", boost::json::serialize(o)); !r) {
+    // The lock, its audit row and the command's own (with its envelope id) commit together.
+    if (auto r = ctx_.db.write_audited(audit_row(ctx_, cmd.user_id, "lock", req.args, cmd.channel_id),
+                                       [&] { return ctx_.db.put_kv("deploy_lock", boost::json::serialize(o)); });
+        !r) {
         co_await reply_ephemeral(ctx_, cmd, plain("deploybot cannot write its database; not locked."));
         co_return;
     }
-    audit(ctx_, cmd.user_id, "lock", req.args, cmd.channel_id);
     deploy_request where;
     where.channel = ctx_.cfg.slack.channel;
     co_await announce(where, plain(fmt::format(":lock: <@{}> locked production deploys: {}", cmd.user_id,
@@ -188,11 +190,12 @@ asio::awaitable<void> deploy_service_impl::cmd_unlock(slash_command cmd) {
         co_await reply_ephemeral(ctx_, cmd, plain("Production deploys are not locked."));
         co_return;
     }
-    if (auto r = ctx_.db.erase_kv("deploy_lock"); !r) {
+    if (auto r = ctx_.db.write_audited(audit_row(ctx_, cmd.user_id, "unlock", l->reason, cmd.channel_id),
+                                       [&] { return ctx_.db.erase_kv("deploy_lock"); });
+        !r) {
         co_await reply_ephemeral(ctx_, cmd, plain("deploybot cannot write its database; still locked."));
         co_return;
     }
-    audit(ctx_, cmd.user_id, "unlock", l->reason, cmd.channel_id);
     deploy_request where;
     where.channel = ctx_.cfg.slack.channel;
     co_await announce(where, plain(fmt::format(":unlock: <@{}> unlocked production deploys (locked by <@{}> for: {}).",

@@ -43,59 +43,36 @@ result<std::int64_t> deploy_store::next_id() {
     return st.integer(0);
 }
 
-namespace {
-
-// The queued inputs a transition's transaction writes; given back to the
-// queue unless that transaction commits.
-struct taken_inputs {
-    store& db;
-    std::vector<pending_input> inputs;
-    bool committed = false;
-    ~taken_inputs() {
-        if (!committed && !inputs.empty()) db.requeue(std::move(inputs));
-    }
-};
-
-}  // namespace
-
 result<void> deploy_store::save(const deploy_request& req, const std::optional<audit_entry>& audit) {
     auto& db = db_.db();
-    sql::transaction tx(db);
-    if (!tx.began()) return storage_error();
     // The command or click that caused this transition (its audit row and
-    // envelope id) commits with it: after a crash both exist or neither does,
-    // so a redelivered envelope is dropped exactly when its transition happened.
-    taken_inputs caused_by{db_, audit && !audit->user_id.empty() ? db_.take_pending_inputs(audit->user_id)
-                                                                 : std::vector<pending_input>{}};
-    {
-        // Revisions only go forward: a save built on a stale read (another
-        // writer got there first) is refused instead of overwriting its update.
-        auto cur = db.prepare("SELECT json_extract(body, '$.revision') FROM deploy_requests WHERE id = ?");
-        cur.bind(1, req.id);
-        if (cur.next() && cur.integer(0) >= req.revision) return make_error_code(errc::conflict);
-    }
-    auto st = db.prepare(R"sql(
+    // envelope id) commits with it (store::write_audited).
+    return db_.write_audited(audit, [&]() -> result<void> {
+        {
+            // Revisions only go forward: a save built on a stale read (another
+            // writer got there first) is refused instead of overwriting its update.
+            auto cur = db.prepare("SELECT json_extract(body, '$.revision') FROM deploy_requests WHERE id = ?");
+            cur.bind(1, req.id);
+            if (cur.next() && cur.integer(0) >= req.revision) return make_error_code(errc::conflict);
+        }
+        auto st = db.prepare(R"sql(
 INSERT INTO deploy_requests (id, state, requester, created_at, updated_at, message_ts, body, kind)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET state = excluded.state, requester = excluded.requester,
     created_at = excluded.created_at, updated_at = excluded.updated_at,
     message_ts = excluded.message_ts, body = excluded.body, kind = excluded.kind
 )sql");
-    st.bind(1, req.id)
-        .bind(2, to_string(req.state))
-        .bind(3, req.requester)
-        .bind(4, to_ms(req.created_at))
-        .bind(5, to_ms(req.updated_at))
-        .bind(6, req.message_ts)
-        .bind(7, serialize_request(req))
-        .bind(8, to_string(req.kind));
-    if (!st.run()) return storage_error();
-    // Plain INSERTs, so they join this transaction: the input's rows first, then the transition's.
-    if (!db_.write_inputs(caused_by.inputs)) return storage_error();
-    if (audit && !db_.append_audit(*audit)) return storage_error();
-    if (!tx.commit()) return storage_error();
-    caused_by.committed = true;
-    return {};
+        st.bind(1, req.id)
+            .bind(2, to_string(req.state))
+            .bind(3, req.requester)
+            .bind(4, to_ms(req.created_at))
+            .bind(5, to_ms(req.updated_at))
+            .bind(6, req.message_ts)
+            .bind(7, serialize_request(req))
+            .bind(8, to_string(req.kind));
+        if (!st.run()) return storage_error();
+        return {};
+    });
 }
 
 audit_entry make_transition_audit(const deploy_request& before, const transition_result& t, std::string_view user_id,

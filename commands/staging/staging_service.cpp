@@ -246,8 +246,17 @@ private:
         const auto now = ctx_.clock();
         i->signed_off_by = click.user_id;
         i->signed_off_ms = to_ms(now);
-        save();
-        audit(ctx_, click.user_id, "click", "staging sign-off of " + click.value, click.channel_id);
+        // The sign-off, its audit row and the click's own (with its envelope id) commit together.
+        auto row = audit_row(ctx_, click.user_id, "click", "staging sign-off of " + click.value, click.channel_id);
+        if (auto r = ctx_.db.write_audited(
+                row, [&] { return ctx_.db.put_kv(staging_feed_key, serialize_staging_feed(feed_)); });
+            !r) {
+            log::error("staging", "cannot save the staging sign-off: {}", r.error().message());
+            i->signed_off_by.clear();
+            i->signed_off_ms = 0;
+            co_await reply_ephemeral(ctx_, click, plain("deploybot cannot write its database; not signed off."));
+            co_return;
+        }
         // An open checklist for this very build takes it at once (the two-person rule applies there).
         if (auto active = records_.records().active(); active && active->kind == record_kind::production &&
                                                        active->candidate.deployment_id == click.value)

@@ -7,6 +7,15 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_future.hpp>
 #include <doctest/doctest.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
 
 using namespace deploybot;
 using namespace deploybot::testing;
@@ -137,6 +146,61 @@ TEST_CASE("http_client: unknown CA refused; deadline enforced") {
     CHECK(t.error() == make_error_code(errc::outcome_unknown));
     CHECK(slack.wait_for_requests([](const auto& rs) { return rs.size() == 1; }, 2s));
     CHECK(slack.requests().size() == 1);
+}
+
+namespace {
+
+// A directory laid out as update-ca-certificates lays out /etc/ssl/certs: the
+// CA's PEM under its subject hash ("5ad8a5d6.0"). Removed when the test ends.
+struct hashed_ca_dir {
+    std::filesystem::path path;
+    explicit hashed_ca_dir(const std::string& ca_file) {
+        path = std::filesystem::temp_directory_path() / ("deploybot_ca_dir_" + std::to_string(::getpid()));
+        std::filesystem::remove_all(path);
+        std::filesystem::create_directories(path);
+        std::FILE* f = std::fopen(ca_file.c_str(), "r");
+        REQUIRE(f);
+        X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
+        std::fclose(f);
+        REQUIRE(cert);
+        char name[16];
+        std::snprintf(name, sizeof name, "%08lx.0", X509_subject_name_hash(cert));
+        X509_free(cert);
+        std::ifstream in(ca_file);
+        std::ostringstream pem;
+        pem << in.rdbuf();
+        std::ofstream(path / name) << pem.str();
+    }
+    ~hashed_ca_dir() { std::filesystem::remove_all(path); }
+};
+
+}  // namespace
+
+TEST_CASE("http_client: without tls.ca_file the system store's hashed directory verifies the server") {
+    fake_slack slack;
+    slack.start();
+    boost::asio::io_context ioc;
+    {
+        hashed_ca_dir trusted(fakes::pki().ca_file);
+        http_client_options o;
+        o.tls.system_ca_dir = trusted.path.string();
+        http_client http(ioc.get_executor(), o);
+        auto r = run_on(ioc, http.request(http_request{"POST", slack.api_url() + "/auth.test", {}, "{}", {}}));
+        REQUIRE(r.has_value());
+        CHECK(r->status == 200);
+        CHECK(slack.requests_to("/api/auth.test").size() == 1);
+    }
+    {
+        // A directory with another CA only: the handshake is refused, nothing is sent.
+        slack.clear_requests();
+        hashed_ca_dir other(fakes::pki().other_ca_file);
+        http_client_options o;
+        o.tls.system_ca_dir = other.path.string();
+        http_client http(ioc.get_executor(), o);
+        auto r = run_on(ioc, http.request(http_request{"POST", slack.api_url() + "/auth.test", {}, "{}", {}}));
+        REQUIRE_FALSE(r.has_value());
+        CHECK(slack.requests().empty());
+    }
 }
 
 TEST_CASE("http_client: a POST is never sent twice on its own; a stale pooled connection is not used for it") {

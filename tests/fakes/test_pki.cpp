@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
@@ -142,8 +143,20 @@ test_pki make_test_pki() {
 
 }  // namespace
 
+namespace {
+
+// The temp files go when the process ends (the bots a test starts have read them by then).
+struct pki_with_files : test_pki {
+    ~pki_with_files() {
+        std::remove(ca_file.c_str());
+        std::remove(other_ca_file.c_str());
+    }
+};
+
+}  // namespace
+
 const test_pki& pki() {
-    static const test_pki instance = make_test_pki();   // thread-safe static init
+    static const pki_with_files instance{make_test_pki()};   // thread-safe static init
     return instance;
 }
 

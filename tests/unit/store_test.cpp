@@ -196,6 +196,46 @@ TEST_CASE("store: a state-changing input waits for its transition, then for the 
     CHECK(s->pending_count() == 0);
 }
 
+TEST_CASE("store: write_audited commits the change, the input that caused it and its audit row together") {
+    temp_db tmp("write_audited");
+    {
+        auto s = open_ok(tmp.path);
+        s->queue_input(input("env-lock", "U1", "/deploy lock freeze", true, t0));
+        s->queue_input(input("env-other", "U2", "/deploy cancel", true, t0));
+        audit_entry row;
+        row.at = t0;
+        row.user_id = "U1";
+        row.kind = "lock";
+        row.what = "freeze";
+        const auto before = sqlite3_total_changes(s->handle());
+        REQUIRE(s->write_audited(row, [&] { return s->put_kv("deploy_lock", "{}"); }).has_value());
+        // the kv row + the input's dedup id and audit row + the change's audit row
+        CHECK(sqlite3_total_changes(s->handle()) == before + 4);
+        CHECK(s->pending_count() == 1);   // U2's input is not this change's
+
+        // A refused change writes nothing and gives the input back to the queue.
+        s->queue_input(input("env-unlock", "U1", "/deploy unlock", true, t0 + 1s));
+        const auto refused_before = sqlite3_total_changes(s->handle());
+        row.kind = "unlock";
+        auto refused = s->write_audited(row, [&]() -> result<void> {
+            if (auto r = s->erase_kv("deploy_lock"); !r) return r;
+            return make_error_code(errc::conflict);
+        });
+        CHECK(refused.error() == make_error_code(errc::conflict));
+        CHECK(sqlite3_total_changes(s->handle()) == refused_before + 1);   // the erase, rolled back
+        CHECK(s->get_kv("deploy_lock") == std::optional<std::string>("{}"));
+        CHECK(s->pending_count() == 2);
+    }
+    // Reopened (the store flushed its queue on close): the committed input's
+    // envelope is known, and its row precedes the change's.
+    auto reopened = open_ok(tmp.path);
+    CHECK_FALSE(reopened->mark_envelope_seen("env-lock", t0 + 1h));
+    const auto tail = reopened->audit_tail(10);
+    REQUIRE(tail.size() == 4);
+    CHECK(tail[0].what == "/deploy lock freeze");
+    CHECK(tail[1].kind == "lock");
+}
+
 TEST_CASE("store: the dedup memory is bounded and forgets after 24 h") {
     temp_db tmp("dedup_bound");
     auto s = open_ok(tmp.path);
