@@ -29,7 +29,7 @@ enum class errc {
     body_too_large,
     bad_json,
     rejected,             // the service said no for a reason we do not classify (`reason` says which)
-    rate_limited,         // gave up after honouring Retry-After
+    rate_limited,         // the service rate-limited us (429, Slack's ratelimited) beyond the waits we honour
     auth_failed,          // unrecoverable token problem
     handshake_failed,
     connection_closed,

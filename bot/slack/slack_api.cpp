@@ -9,7 +9,6 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-
 namespace deploybot {
 
 namespace {
@@ -80,7 +79,7 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
 
     // Every parameter is a value: the coroutine may outlive its caller's frame.
     asio::awaitable<outcome<json::object>> post_json(std::string url, std::string token, json::object body,
-                                                          std::string what) {
+                                                     std::string what) {
         auto self = shared_from_this();
         using step = retry_step<outcome<json::object>>;
         http_request req;
@@ -180,7 +179,7 @@ asio::awaitable<outcome<posted_message>> slack_api::post_message(json::object me
 }
 
 asio::awaitable<outcome<std::string>> slack_api::find_posted(std::string channel, std::string oldest_ts,
-                                                                  std::string event_type, std::string key) {
+                                                             std::string event_type, std::string key) {
     auto p = impl_;
     json::object args{{"channel", channel}, {"limit", 100}, {"include_all_metadata", true}};
     if (!oldest_ts.empty()) args["oldest"] = oldest_ts;
@@ -204,7 +203,7 @@ asio::awaitable<outcome<std::string>> slack_api::find_posted(std::string channel
 }
 
 asio::awaitable<outcome<void>> slack_api::update_message(std::string channel, std::string ts,
-                                                              json::object message) {
+                                                         json::object message) {
     auto p = impl_;
     message["channel"] = channel;
     message["ts"] = ts;
@@ -235,7 +234,7 @@ asio::awaitable<outcome<void>> slack_api::update_message(std::string channel, st
 }
 
 asio::awaitable<outcome<void>> slack_api::post_ephemeral(std::string channel, std::string user,
-                                                              json::object message) {
+                                                         json::object message) {
     auto p = impl_;
     message["channel"] = channel;
     message["user"] = user;

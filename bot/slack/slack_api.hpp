@@ -53,7 +53,7 @@ public:
     // with include_all_metadata); "" when there is none. Settles whether a post
     // whose answer was lost arrived (needs channels:history / groups:history).
     asio::awaitable<outcome<std::string>> find_posted(std::string channel, std::string oldest_ts,
-                                                           std::string event_type, std::string key);
+                                                      std::string event_type, std::string key);
     asio::awaitable<outcome<void>> post_ephemeral(std::string channel, std::string user, json::object message);
     asio::awaitable<outcome<std::string>> views_open(std::string trigger_id, json::object view);
     // POST to a response_url (no auth header; the URL is the credential).

@@ -69,7 +69,7 @@ void deploy_service_impl::stop() {
 
 // apply → save (request + audit) → effects.
 deploy_service_impl::transition_result deploy_service_impl::transition(std::int64_t id, const deploy_event& ev_in,
-                                                             std::string_view user) {
+                                                                       std::string_view user) {
     // The watch that starts with "live" takes its length from the config.
     deploy_event ev = ev_in;
     if (auto* f = std::get_if<promote_finished>(&ev); f && f->ok && watch_configured()) {

@@ -197,7 +197,7 @@ asio::awaitable<outcome<vercel_deployment>> deploy_service_impl::get_deployment_
 }
 
 asio::awaitable<outcome<std::optional<github_comparison>>> deploy_service_impl::compare_or_empty(std::string base,
-                                                                                                std::string head) {
+                                                                                                 std::string head) {
     if (base.empty() || head.empty()) co_return std::optional<github_comparison>{};
     if (base == head) co_return std::optional<github_comparison>{github_comparison{"identical"}};
     auto r = co_await github_.compare(base, head);

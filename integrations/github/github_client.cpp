@@ -102,7 +102,7 @@ std::string github_client::repo_url(std::string_view path) const {
 }
 
 asio::awaitable<outcome<http_response>> github_client::send(std::string method, std::string url,
-                                                                 std::string body) {
+                                                            std::string body) {
     using step = retry_step<outcome<http_response>>;
     const bool idempotent = method == "GET";
     const std::string own_origin = origin_of(cfg_.api_url);
@@ -247,7 +247,7 @@ asio::awaitable<outcome<github_combined_status>> github_client::get_combined_sta
 }
 
 asio::awaitable<outcome<std::vector<github_check_run>>> github_client::list_check_runs(std::string ref,
-                                                                                          std::string check_name) {
+                                                                                       std::string check_name) {
     auto url = repo_url(fmt::format("/commits/{}/check-runs?filter=latest&per_page={}", url_build::path(ref),
                                     opts_.per_page));
     if (!check_name.empty()) url += "&check_name=" + url_build::segment(check_name);
@@ -390,7 +390,7 @@ asio::awaitable<outcome<std::optional<github_pull>>> github_client::find_open_pu
 }
 
 asio::awaitable<outcome<github_issue>> github_client::create_issue(std::string title, std::string body,
-                                                                      std::vector<std::string> labels) {
+                                                                   std::vector<std::string> labels) {
     json::object req{{"title", title}, {"body", body}};
     json::array arr;
     for (auto& l : labels) arr.emplace_back(l);

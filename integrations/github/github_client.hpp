@@ -155,7 +155,7 @@ public:
     asio::awaitable<outcome<github_combined_status>> get_combined_status(std::string ref);
     // filter=latest; every page. check_name narrows to one check when non-empty.
     asio::awaitable<outcome<std::vector<github_check_run>>> list_check_runs(std::string ref,
-                                                                                std::string check_name = {});
+                                                                            std::string check_name = {});
     asio::awaitable<outcome<github_comparison>> compare(std::string base, std::string head);
     asio::awaitable<outcome<std::vector<github_file>>> get_commit_files(std::string sha);
     asio::awaitable<outcome<std::vector<github_pull>>> list_pulls_for_commit(std::string sha);
@@ -169,7 +169,7 @@ public:
     asio::awaitable<outcome<std::optional<github_pull>>> find_open_pull(std::string head_branch);
     // Never retried: a rate-limited create comes back as an error with retry_after.
     asio::awaitable<outcome<github_issue>> create_issue(std::string title, std::string body,
-                                                           std::vector<std::string> labels);
+                                                        std::vector<std::string> labels);
 
 private:
     asio::awaitable<outcome<http_response>> send(std::string method, std::string url, std::string body);

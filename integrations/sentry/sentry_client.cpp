@@ -135,7 +135,7 @@ std::int64_t sentry_client::now_ms() const {
 }
 
 asio::awaitable<outcome<http_response>> sentry_client::send(std::string method, std::string path_and_query,
-                                                                 std::string body) {
+                                                            std::string body) {
     const std::string url = cfg_.api_url + path_and_query;
     if (!urls::parse_uri(url))
         co_return failure(errc::bad_url, std::string(service_name), 0, "sentry.api_url is not a valid URL");
@@ -179,14 +179,14 @@ asio::awaitable<outcome<http_response>> sentry_client::send(std::string method, 
 }
 
 asio::awaitable<outcome<std::int64_t>> sentry_client::count_errors(system_clock::time_point start,
-                                                                      system_clock::time_point end) {
+                                                                   system_clock::time_point end) {
     auto r = co_await send("GET", events_target(cfg_, start, end), {});
     if (!r) co_return r.error();
     co_return parse_sentry_count(r->body);
 }
 
 asio::awaitable<outcome<std::vector<sentry_issue>>> sentry_client::new_issues(system_clock::time_point since,
-                                                                                 int limit) {
+                                                                              int limit) {
     auto r = co_await send("GET", issues_target(cfg_, since, limit), {});
     if (!r) co_return r.error();
     co_return parse_sentry_issues(r->body);

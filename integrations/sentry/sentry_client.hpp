@@ -61,10 +61,10 @@ public:
     // count() of error events (dataset=errors) for the configured project and
     // environment in [start, end) (§3.1).
     asio::awaitable<outcome<std::int64_t>> count_errors(std::chrono::system_clock::time_point start,
-                                                           std::chrono::system_clock::time_point end);
+                                                        std::chrono::system_clock::time_point end);
     // Unresolved issues first seen after `since` (§3.5, sort=new), at most `limit`.
     asio::awaitable<outcome<std::vector<sentry_issue>>> new_issues(std::chrono::system_clock::time_point since,
-                                                                      int limit);
+                                                                   int limit);
     // Release (201/208) then deploy (§3.6). Never retried.
     asio::awaitable<outcome<void>> record_deploy(sentry_deploy_marker marker);
 

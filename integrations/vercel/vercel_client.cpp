@@ -60,7 +60,7 @@ std::int64_t vercel_client::now_ms() const {
 }
 
 asio::awaitable<outcome<http_response>> vercel_client::send(std::string method, std::string path,
-                                                                 string_pairs query, std::string body) {
+                                                            string_pairs query, std::string body) {
     using step = retry_step<outcome<http_response>>;
     if (!cfg_.team.empty()) query.emplace_back("teamId", cfg_.team);
     const bool is_get = method == "GET";
@@ -274,16 +274,16 @@ alias_job_wait make_wait(std::string type, std::string deployment_id, std::int64
 }  // namespace
 
 asio::awaitable<outcome<alias_job_result>> vercel_client::wait_for_promote(std::string deployment_id,
-                                                                              std::int64_t baseline_ms,
-                                                                              milliseconds timeout,
-                                                                              milliseconds poll_interval) {
+                                                                           std::int64_t baseline_ms,
+                                                                           milliseconds timeout,
+                                                                           milliseconds poll_interval) {
     co_return co_await follow_alias_job(make_wait("promote", std::move(deployment_id), baseline_ms, timeout, poll_interval));
 }
 
 asio::awaitable<outcome<alias_job_result>> vercel_client::wait_for_rollback(std::string deployment_id,
-                                                                               std::int64_t baseline_ms,
-                                                                               milliseconds timeout,
-                                                                               milliseconds poll_interval) {
+                                                                            std::int64_t baseline_ms,
+                                                                            milliseconds timeout,
+                                                                            milliseconds poll_interval) {
     co_return co_await follow_alias_job(make_wait("rollback", std::move(deployment_id), baseline_ms, timeout, poll_interval));
 }
 
@@ -364,8 +364,8 @@ asio::awaitable<outcome<alias_job_result>> vercel_client::follow_alias_job(alias
 }
 
 asio::awaitable<outcome<vercel_deployment>> vercel_client::wait_for_ready(std::string deployment_id,
-                                                                            milliseconds timeout,
-                                                                            milliseconds poll_interval) {
+                                                                          milliseconds timeout,
+                                                                          milliseconds poll_interval) {
     using clock = std::chrono::steady_clock;
     const auto deadline = clock::now() + timeout;
     std::string last_seen = "unknown";

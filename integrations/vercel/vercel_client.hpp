@@ -216,21 +216,21 @@ public:
     asio::awaitable<outcome<alias_job_result>> follow_alias_job(alias_job_wait w);
     // follow_alias_job for a promote / rollback with `baseline_ms` as above.
     asio::awaitable<outcome<alias_job_result>> wait_for_promote(std::string deployment_id, std::int64_t baseline_ms,
-                                                                   std::chrono::milliseconds timeout,
-                                                                   std::chrono::milliseconds poll_interval);
+                                                                std::chrono::milliseconds timeout,
+                                                                std::chrono::milliseconds poll_interval);
     asio::awaitable<outcome<alias_job_result>> wait_for_rollback(std::string deployment_id, std::int64_t baseline_ms,
-                                                                    std::chrono::milliseconds timeout,
-                                                                    std::chrono::milliseconds poll_interval);
+                                                                 std::chrono::milliseconds timeout,
+                                                                 std::chrono::milliseconds poll_interval);
     // Polls the deployment until READY/ERROR/CANCELED; returns it in that state.
     asio::awaitable<outcome<vercel_deployment>> wait_for_ready(std::string deployment_id,
-                                                                  std::chrono::milliseconds timeout,
-                                                                  std::chrono::milliseconds poll_interval);
+                                                               std::chrono::milliseconds timeout,
+                                                               std::chrono::milliseconds poll_interval);
 
     std::int64_t now_ms() const;
 
 private:
     asio::awaitable<outcome<http_response>> send(std::string method, std::string path, string_pairs query,
-                                                    std::string body);
+                                                 std::string body);
 
     http_client& http_;
     config::vercel_t cfg_;
