@@ -290,10 +290,10 @@ struct app::impl {
 
         auto who = co_await slack_.auth_test();
         if (!who) {
-            if (who.error().is_auth_failure()) {
+            if (who.error().code == errc::auth_failed) {
                 log::error("app", "Slack refused SLACK_BOT_TOKEN ({}); stopping. Use the Bot User OAuth Token "
                                   "(xoxb-…) from OAuth & Permissions.",
-                           who.error().code);
+                           who.error().word());
                 co_return 1;
             }
             log::warn("app", "auth.test failed ({}); continuing", who.error().to_string());

@@ -2,13 +2,11 @@
 
 #include "bot/core/error.hpp"
 
-#include <boost/throw_exception.hpp>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <stdexcept>
 
 namespace deploybot {
 
@@ -19,29 +17,6 @@ namespace {
 // overflowing (a reset "epoch" of 9e18 s is a very long wait, not UB).
 constexpr std::int64_t max_epoch_s = std::int64_t{1} << 40;   // ~35,000 years
 }  // namespace
-
-std::string api_error::to_string() const {
-    std::string out = service;
-    if (http_status != 0) out += fmt::format(" {}", http_status);
-    if (!code.empty()) out += " " + code;
-    if (!message.empty()) out += ": " + message;
-    if (retry_after) out += fmt::format(" (retry after {} s)", retry_after->count());
-    return out;
-}
-
-std::string transport_code(const boost::system::error_code& ec) {
-    if (ec == make_error_code(errc::outcome_unknown)) return "outcome_unknown";
-    if (ec == make_error_code(errc::timeout)) return "timeout";
-    return "transport";
-}
-
-bool outcome_unknown(const api_error& e) {
-    return e.code == "outcome_unknown" || e.http_status == 502 || e.http_status == 503 || e.http_status == 504;
-}
-
-void throw_exception_from_error(const api_error& e, const boost::source_location& loc) {
-    boost::throw_exception(std::runtime_error(e.to_string()), loc);
-}
 
 milliseconds make_exponential_wait(milliseconds base, int attempt) {
     const int shift = std::clamp(attempt - 1, 0, 20);
@@ -70,9 +45,9 @@ milliseconds until_ms(std::int64_t target_ms, std::int64_t now_ms) {
 milliseconds seconds_to_ms(std::chrono::seconds s) { return milliseconds(epoch_s_to_ms(std::max<std::int64_t>(0, s.count()))); }
 
 // Common tail: bound by attempts and by the longest wait we agree to sleep.
-retry_decision bounded(milliseconds wait, int attempt, const api_retry_options& opt, std::string give_up_code) {
+retry_decision bounded(milliseconds wait, int attempt, const api_retry_options& opt, errc give_up_code) {
     if (attempt >= opt.max_attempts || wait > opt.max_wait)
-        return {retry_action::give_up, wait, std::move(give_up_code)};
+        return {retry_action::give_up, wait, give_up_code};
     return {retry_action::retry, wait, {}};
 }
 
@@ -90,13 +65,13 @@ retry_decision decide_github_retry(const github_limit_signals& s, int attempt, b
             // Secondary limit without retry-after: at least a minute, then doubling.
             wait = std::max(opt.secondary_min_wait, make_exponential_wait(opt.secondary_min_wait, attempt));
         } else {
-            return {retry_action::done, milliseconds{0}, "forbidden"};
+            return {retry_action::done, milliseconds{0}, errc::forbidden};
         }
-        if (!idempotent) return {retry_action::give_up, wait, "rate_limited"};
-        return bounded(wait, attempt, opt, "rate_limited");
+        if (!idempotent) return {retry_action::give_up, wait, errc::rate_limited};
+        return bounded(wait, attempt, opt, errc::rate_limited);
     }
     if (idempotent && (s.status == 502 || s.status == 503 || s.status == 504))
-        return bounded(make_exponential_wait(opt.backoff_base, attempt), attempt, opt, "");
+        return bounded(make_exponential_wait(opt.backoff_base, attempt), attempt, opt, errc::ok);
     return {};
 }
 
@@ -112,11 +87,11 @@ retry_decision decide_vercel_retry(const vercel_limit_signals& s, int attempt, b
             wait = seconds_to_ms(*s.retry_after);
         else
             wait = make_exponential_wait(opt.backoff_base, attempt);
-        if (!is_get) return {retry_action::give_up, wait, "rate_limited"};
-        return bounded(wait, attempt, opt, "rate_limited");
+        if (!is_get) return {retry_action::give_up, wait, errc::rate_limited};
+        return bounded(wait, attempt, opt, errc::rate_limited);
     }
     if (is_get && (s.status == 500 || s.status == 502 || s.status == 503 || s.status == 504))
-        return bounded(make_exponential_wait(opt.backoff_base, attempt), attempt, opt, "");
+        return bounded(make_exponential_wait(opt.backoff_base, attempt), attempt, opt, errc::ok);
     return {};
 }
 

@@ -2,8 +2,7 @@
 // Retry / rate-limit decisions shared by the GitHub and Vercel clients.
 // Pure functions: they take the signals of one response plus the attempt
 // number and the clock value, and say whether (and how long) to wait.
-#include <boost/assert/source_location.hpp>
-#include <boost/system/result.hpp>
+#include "bot/core/error.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -15,42 +14,8 @@
 
 namespace deploybot {
 
-// An expected failure of a service call, shown to users as-is. Never holds a token.
-struct api_error {
-    // Explicit constructors: an aggregate would be constructible from one string
-    // (C++20 paren-init), which makes result<std::string, api_error> ambiguous.
-    api_error() = default;
-    api_error(std::string service_, int http_status_, std::string code_, std::string message_,
-              std::optional<std::chrono::seconds> retry_after_ = {})
-        : service(std::move(service_)), http_status(http_status_), code(std::move(code_)),
-          message(std::move(message_)), retry_after(retry_after_) {}
-
-    std::string service;        // "github", "vercel"
-    int http_status = 0;        // 0 = transport failure / no response
-    std::string code;           // "not_found", "rate_limited", "forbidden", "timeout", …
-    std::string message;        // the service's own reason when it gave one
-    std::optional<std::chrono::seconds> retry_after;   // when a retry could succeed
-
-    std::string to_string() const;   // "vercel 404 not_found: Deployment not found"
-};
-
-// Pure: the api_error code for a request that got no HTTP response.
-// "outcome_unknown" = a mutation went out and nothing came back (it may have
-// been carried out); "not_sent" = it never left; "timeout"; else "transport".
-std::string transport_code(const boost::system::error_code& ec);
-
-// True when an error says a mutation may have been carried out: no answer
-// after it was sent, or a gateway error (502/503/504) that may hide a success.
-bool outcome_unknown(const api_error& e);
-
-// Lets result<T, api_error>::value() throw (bugs only; callers test has_value()).
-[[noreturn]] void throw_exception_from_error(const api_error& e, const boost::source_location& loc);
-
 // Epoch seconds from a server header → milliseconds, saturating (never overflows).
 std::int64_t epoch_s_to_ms(std::int64_t epoch_s);
-
-template <class T>
-using api_result = boost::system::result<T, api_error>;
 
 // Knobs for retries and waits. Tests shrink max_wait so nothing sleeps a minute.
 struct api_retry_options {
@@ -63,13 +28,13 @@ struct api_retry_options {
 enum class retry_action {
     done,      // the response is final (success or an error to report)
     retry,     // wait `wait`, then resend
-    give_up,   // retryable in principle, but not now: report `error_code` with `wait`
+    give_up,   // retryable in principle, but not now: report `code` with `wait`
 };
 
 struct retry_decision {
     retry_action action = retry_action::done;
     std::chrono::milliseconds wait{0};
-    std::string error_code;   // for give_up / permission: "rate_limited", "forbidden", "unavailable"
+    errc code = errc::ok;   // for give_up / permission: rate_limited, forbidden, unavailable; ok = keep the response's
 };
 
 // What a GitHub response says about limits.

@@ -8,30 +8,35 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/throw_exception.hpp>
-
-#include <array>
-#include <stdexcept>
 
 namespace deploybot {
 
 namespace {
 
-// No answer: "outcome_unknown" when the request went out (it may have been
-// carried out: never re-sent), else "timeout"/"network_error".
-slack_error transport_error(const system::error_code& ec) {
-    if (ec == make_error_code(errc::outcome_unknown)) return slack_error{"outcome_unknown", ec.message(), 0};
-    return slack_error{ec == make_error_code(errc::timeout) ? "timeout" : "network_error", ec.message(), 0};
+constexpr std::string_view service_name = "slack";
+
+// No answer: outcome_unknown when the request went out (it may have been
+// carried out: never re-sent), else timeout/transport.
+failure transport_error(const system::error_code& ec) {
+    return failure(transport_code(ec), std::string(service_name), 0, ec.message());
 }
 
-// A non-2xx answer keeps Slack's own error code when the body carries one.
-slack_error http_failure(const http_response& res, std::string_view what) {
+// Slack said no with its own word: the word is kept, the errc decided from it.
+failure slack_refusal(std::string word, std::string detail, int status) {
+    if (word.size() > 100) word.resize(100);   // untrusted: bounded before it is logged or shown
+    failure f(slack_errc(word), std::string(service_name), status, std::move(detail));
+    f.reason = std::move(word);
+    return f;
+}
+
+// A non-2xx answer keeps Slack's own error word when the body carries one.
+failure http_failure(const http_response& res, std::string_view what) {
     system::error_code ec;
     auto parsed = json::parse(res.body, ec);
     if (!ec && parsed.is_object())
         if (auto* e = parsed.as_object().if_contains("error"); e && e->is_string() && !e->get_string().empty())
-            return slack_error{std::string(e->get_string().subview().substr(0, 100)), std::string(what), res.status};
-    return slack_error{"http_" + std::to_string(res.status), std::string(what), res.status};
+            return slack_refusal(std::string(e->get_string().subview().substr(0, 100)), std::string(what), res.status);
+    return failure(status_errc(res.status), std::string(service_name), res.status, std::string(what));
 }
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 using steady = std::chrono::steady_clock;
@@ -41,20 +46,6 @@ std::string string_field(const json::object& o, std::string_view key) {
     return {};
 }
 }  // namespace
-
-bool slack_error::is_auth_failure() const {
-    static constexpr std::array codes{"not_authed",    "invalid_auth",  "account_inactive", "user_removed_from_team",
-                                      "team_disabled", "token_revoked", "token_expired",    "not_allowed_token_type"};
-    for (auto c : codes)
-        if (code == c) return true;
-    return false;
-}
-
-std::string slack_error::to_string() const { return detail.empty() ? code : code + " (" + detail + ")"; }
-
-void throw_exception_from_error(const slack_error& e, const boost::source_location& loc) {
-    boost::throw_exception(std::runtime_error("Slack API error: " + e.to_string()), loc);
-}
 
 struct slack_api::impl : std::enable_shared_from_this<impl> {
     asio::any_io_executor executor_;
@@ -87,10 +78,10 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
     }
 
     // Every parameter is a value: the coroutine may outlive its caller's frame.
-    asio::awaitable<slack_result<json::object>> post_json(std::string url, std::string token, json::object body,
-                                                          std::string what) {
+    asio::awaitable<outcome<json::object>> post_json(std::string url, std::string token, json::object body,
+                                                     std::string what) {
         auto self = shared_from_this();
-        using step = retry_step<slack_result<json::object>>;
+        using step = retry_step<outcome<json::object>>;
         http_request req;
         req.method = "POST";
         req.url = std::move(url);
@@ -106,7 +97,8 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
             if (res->status == 429) {
                 auto wait = parse_retry_after(res->header("Retry-After")).value_or(std::chrono::seconds(5));
                 if (tries_before >= options_.max_rate_limit_retries || wait > options_.max_retry_after)
-                    return step::done(slack_error{"ratelimited", "gave up after " + std::to_string(attempt) + " tries", 429});
+                    return step::done(failure(errc::rate_limited, std::string(service_name), 429,
+                                              "gave up after " + std::to_string(attempt) + " tries"));
                 log::warn("slack", "{} rate limited; retrying in {}s", what, wait.count());
                 http_.note_rate_limit_wait("slack", wait);
                 return step::again(wait);
@@ -117,13 +109,13 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
             if (ec || !parsed.is_object()) {
                 // response_url answers may be a bare "ok".
                 if (res->body == "ok" || res->body.empty()) return step::done(json::object{{"ok", true}});
-                return step::done(slack_error{"bad_json", std::string(what), res->status});
+                return step::done(failure(errc::bad_json, std::string(service_name), res->status, std::string(what)));
             }
             auto& obj = parsed.as_object();
             auto* ok = obj.if_contains("ok");
             if (ok && ok->is_bool() && !ok->as_bool()) {
-                auto code = string_field(obj, "error");
-                if (code == "ratelimited" && tries_before < options_.max_rate_limit_retries) {
+                auto word = string_field(obj, "error");
+                if (slack_errc(word) == errc::rate_limited && tries_before < options_.max_rate_limit_retries) {
                     http_.note_rate_limit_wait("slack", std::chrono::seconds(5));
                     return step::again(std::chrono::seconds(5));
                 }
@@ -133,17 +125,17 @@ struct slack_api::impl : std::enable_shared_from_this<impl> {
                         for (auto& m : msgs->as_array())
                             if (m.is_string()) detail += std::string(" ") + std::string(m.get_string());
                 }
-                return step::done(slack_error{code.empty() ? "unknown_error" : code, detail, res->status});
+                return step::done(slack_refusal(std::move(word), std::move(detail), res->status));
             }
             return step::done(std::move(obj));
         };
-        co_return co_await with_retries<slack_result<json::object>>(http_, std::move(req), std::move(judge));
+        co_return co_await with_retries<outcome<json::object>>(http_, std::move(req), std::move(judge));
     }
 
     // Not inside the coroutine: gcc 12 miscompiles string ?: in coroutines (STYLE.md).
     const std::string& token_for(bool app_token) const { return app_token ? options_.app_token : options_.bot_token; }
 
-    asio::awaitable<slack_result<json::object>> call(std::string method, json::object args, bool app_token) {
+    asio::awaitable<outcome<json::object>> call(std::string method, json::object args, bool app_token) {
         std::string url = options_.api_url + "/" + method;
         co_return co_await post_json(std::move(url), token_for(app_token), std::move(args), std::move(method));
     }
@@ -154,21 +146,22 @@ slack_api::slack_api(asio::any_io_executor ex, http_client& http, slack_api_opti
 
 slack_api::~slack_api() = default;
 
-asio::awaitable<slack_result<json::object>> slack_api::call(std::string method, json::object args) {
+asio::awaitable<outcome<json::object>> slack_api::call(std::string method, json::object args) {
     auto p = impl_;
     co_return co_await p->call(std::move(method), std::move(args), false);
 }
 
-asio::awaitable<slack_result<std::string>> slack_api::connections_open() {
+asio::awaitable<outcome<std::string>> slack_api::connections_open() {
     auto p = impl_;
     auto r = co_await p->call("apps.connections.open", json::object{}, true);
     if (!r) co_return r.error();
     auto url = string_field(*r, "url");
-    if (url.empty()) co_return slack_error{"bad_response", "apps.connections.open returned no url", 200};
+    if (url.empty())
+        co_return failure(errc::bad_response, std::string(service_name), 200, "apps.connections.open returned no url");
     co_return url;
 }
 
-asio::awaitable<slack_result<auth_info>> slack_api::auth_test() {
+asio::awaitable<outcome<auth_info>> slack_api::auth_test() {
     auto p = impl_;
     auto r = co_await p->call("auth.test", json::object{}, false);
     if (!r) co_return r.error();
@@ -176,7 +169,7 @@ asio::awaitable<slack_result<auth_info>> slack_api::auth_test() {
                         string_field(*r, "team"), string_field(*r, "url")};
 }
 
-asio::awaitable<slack_result<posted_message>> slack_api::post_message(json::object message) {
+asio::awaitable<outcome<posted_message>> slack_api::post_message(json::object message) {
     auto p = impl_;
     const auto channel = string_field(message, "channel");
     co_await p->pace(channel);
@@ -185,8 +178,8 @@ asio::awaitable<slack_result<posted_message>> slack_api::post_message(json::obje
     co_return posted_message{string_field(*r, "channel"), string_field(*r, "ts")};
 }
 
-asio::awaitable<slack_result<std::string>> slack_api::find_posted(std::string channel, std::string oldest_ts,
-                                                                  std::string event_type, std::string key) {
+asio::awaitable<outcome<std::string>> slack_api::find_posted(std::string channel, std::string oldest_ts,
+                                                             std::string event_type, std::string key) {
     auto p = impl_;
     json::object args{{"channel", channel}, {"limit", 100}, {"include_all_metadata", true}};
     if (!oldest_ts.empty()) args["oldest"] = oldest_ts;
@@ -209,16 +202,16 @@ asio::awaitable<slack_result<std::string>> slack_api::find_posted(std::string ch
     co_return std::string();
 }
 
-asio::awaitable<slack_result<void>> slack_api::update_message(std::string channel, std::string ts,
-                                                              json::object message) {
+asio::awaitable<outcome<void>> slack_api::update_message(std::string channel, std::string ts,
+                                                         json::object message) {
     auto p = impl_;
     message["channel"] = channel;
     message["ts"] = ts;
     auto& slot = p->updates_[channel + "/" + ts];
     slot.pending = std::move(message);
-    if (slot.running) co_return slack_result<void>{};   // the running sender picks up the latest content
+    if (slot.running) co_return outcome<void>{};   // the running sender picks up the latest content
     slot.running = true;
-    slack_result<void> last{};
+    outcome<void> last{};
     const auto key = channel + "/" + ts;
     while (true) {
         auto& s = p->updates_[key];
@@ -240,8 +233,8 @@ asio::awaitable<slack_result<void>> slack_api::update_message(std::string channe
     co_return last;
 }
 
-asio::awaitable<slack_result<void>> slack_api::post_ephemeral(std::string channel, std::string user,
-                                                              json::object message) {
+asio::awaitable<outcome<void>> slack_api::post_ephemeral(std::string channel, std::string user,
+                                                         json::object message) {
     auto p = impl_;
     message["channel"] = channel;
     message["user"] = user;
@@ -249,10 +242,10 @@ asio::awaitable<slack_result<void>> slack_api::post_ephemeral(std::string channe
     // 429s are still honoured by call().
     auto r = co_await p->call("chat.postEphemeral", std::move(message), false);
     if (!r) co_return r.error();
-    co_return slack_result<void>{};
+    co_return outcome<void>{};
 }
 
-asio::awaitable<slack_result<std::string>> slack_api::views_open(std::string trigger_id, json::object view) {
+asio::awaitable<outcome<std::string>> slack_api::views_open(std::string trigger_id, json::object view) {
     auto p = impl_;
     json::object args;
     args["trigger_id"] = trigger_id;
@@ -263,11 +256,11 @@ asio::awaitable<slack_result<std::string>> slack_api::views_open(std::string tri
     co_return std::string{};
 }
 
-asio::awaitable<slack_result<void>> slack_api::respond(std::string response_url, json::object message) {
+asio::awaitable<outcome<void>> slack_api::respond(std::string response_url, json::object message) {
     auto p = impl_;
     auto r = co_await p->post_json(std::move(response_url), "", std::move(message), "response_url");
     if (!r) co_return r.error();
-    co_return slack_result<void>{};
+    co_return outcome<void>{};
 }
 
 }  // namespace deploybot

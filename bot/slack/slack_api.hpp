@@ -4,7 +4,6 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
-#include <boost/system/result.hpp>
 
 #include <chrono>
 #include <map>
@@ -14,28 +13,6 @@
 namespace deploybot {
 
 namespace json = boost::json;
-
-// A Web API failure. `code` is Slack's error code ("channel_not_found",
-// "invalid_auth", …) or our own for transport problems ("timeout",
-// "http_503", "bad_json", "ratelimited").
-struct slack_error {
-    slack_error() = default;
-    // All three are required so that a string never converts to an error by accident.
-    slack_error(std::string c, std::string d, int status) : code(std::move(c)), detail(std::move(d)), http_status(status) {}
-
-    std::string code;
-    std::string detail;      // human text (never contains a token)
-    int http_status = 0;
-
-    // Token problems that no retry fixes (reference/slack.md §1.1, §3.4).
-    bool is_auth_failure() const;
-    std::string to_string() const;
-};
-
-[[noreturn]] void throw_exception_from_error(const slack_error& e, const boost::source_location& loc);
-
-template <class T>
-using slack_result = boost::system::result<T, slack_error>;
 
 struct posted_message {
     std::string channel;
@@ -56,7 +33,8 @@ struct slack_api_options {
 };
 
 // Slack Web API client over the shared http_client. JSON POST with the bot
-// token; ok:false becomes slack_error; HTTP 429 waits Retry-After and retries;
+// token; ok:false becomes a failure (service "slack", reason = Slack's word,
+// code = slack_errc(reason)); HTTP 429 waits Retry-After and retries;
 // posts to one channel are paced by queueing (never dropped); chat.update of
 // one message is coalesced (latest content wins, ≤1/s).
 class slack_api {
@@ -64,22 +42,22 @@ public:
     slack_api(asio::any_io_executor ex, http_client& http, slack_api_options options);
     ~slack_api();
 
-    asio::awaitable<slack_result<json::object>> call(std::string method, json::object args);
+    asio::awaitable<outcome<json::object>> call(std::string method, json::object args);
 
-    asio::awaitable<slack_result<std::string>> connections_open();   // app token; returns the WSS URL
-    asio::awaitable<slack_result<auth_info>> auth_test();
-    asio::awaitable<slack_result<posted_message>> post_message(json::object message);   // needs "channel"
-    asio::awaitable<slack_result<void>> update_message(std::string channel, std::string ts, json::object message);
+    asio::awaitable<outcome<std::string>> connections_open();   // app token; returns the WSS URL
+    asio::awaitable<outcome<auth_info>> auth_test();
+    asio::awaitable<outcome<posted_message>> post_message(json::object message);   // needs "channel"
+    asio::awaitable<outcome<void>> update_message(std::string channel, std::string ts, json::object message);
     // The ts of the bot's message in `channel`, newer than `oldest_ts`, whose
     // metadata is {event_type, event_payload: {key: key}} (conversations.history
     // with include_all_metadata); "" when there is none. Settles whether a post
     // whose answer was lost arrived (needs channels:history / groups:history).
-    asio::awaitable<slack_result<std::string>> find_posted(std::string channel, std::string oldest_ts,
-                                                           std::string event_type, std::string key);
-    asio::awaitable<slack_result<void>> post_ephemeral(std::string channel, std::string user, json::object message);
-    asio::awaitable<slack_result<std::string>> views_open(std::string trigger_id, json::object view);
+    asio::awaitable<outcome<std::string>> find_posted(std::string channel, std::string oldest_ts,
+                                                      std::string event_type, std::string key);
+    asio::awaitable<outcome<void>> post_ephemeral(std::string channel, std::string user, json::object message);
+    asio::awaitable<outcome<std::string>> views_open(std::string trigger_id, json::object view);
     // POST to a response_url (no auth header; the URL is the credential).
-    asio::awaitable<slack_result<void>> respond(std::string response_url, json::object message);
+    asio::awaitable<outcome<void>> respond(std::string response_url, json::object message);
 
     struct impl;
 

@@ -99,12 +99,12 @@ struct socket_mode_client::impl : std::enable_shared_from_this<impl> {
         }
         auto url = co_await self->api_.connections_open();
         if (!url) {
-            const bool auth = url.error().is_auth_failure();
+            const bool auth = url.error().code == errc::auth_failed;
             if (auth)
                 log::error("socket",
                            "apps.connections.open refused the app token ({}); stopping. Check SLACK_APP_TOKEN: an "
                            "app-level token (xapp-…) with scope connections:write",
-                           url.error().code);
+                           url.error().word());
             else
                 log::warn("socket", "apps.connections.open failed: {}", url.error().to_string());
             self->feed(sm::open_failed{id, auth});

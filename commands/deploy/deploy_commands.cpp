@@ -26,7 +26,7 @@ std::string capitalized(std::string s) {
 
 std::string short_sha(std::string_view sha) { return std::string(sha.substr(0, 7)); }
 
-std::string deployment_of(const api_result<vercel_alias>& a) { return a ? a->deployment_id : std::string(); }
+std::string deployment_of(const outcome<vercel_alias>& a) { return a ? a->deployment_id : std::string(); }
 
 deploy_service_impl::deploy_service_impl(bot_context& ctx, shared_clients clients)
     : ctx_(ctx), store_(ctx.db), metrics_(ctx.metrics, store_), clients_(clients), github_(clients->github),
@@ -68,8 +68,8 @@ void deploy_service_impl::stop() {
 }
 
 // apply → save (request + audit) → effects.
-deploy_service_impl::outcome deploy_service_impl::transition(std::int64_t id, const deploy_event& ev_in,
-                                                             std::string_view user) {
+deploy_service_impl::transition_result deploy_service_impl::transition(std::int64_t id, const deploy_event& ev_in,
+                                                                       std::string_view user) {
     // The watch that starts with "live" takes its length from the config.
     deploy_event ev = ev_in;
     if (auto* f = std::get_if<promote_finished>(&ev); f && f->ok && watch_configured()) {

@@ -27,13 +27,13 @@ public:
 // effects path as the checklist, and the posts that must arrive once.
 class deploy_records {
 public:
-    struct outcome {
+    struct transition_result {
         bool accepted = false;
         bool refused = false;      // the machine's refusal was already posted to the user
         std::string error;         // a problem nobody was told about yet
     };
     virtual ~deploy_records() = default;
-    virtual outcome transition(std::int64_t id, const deploy_event& ev, std::string_view user) = 0;
+    virtual transition_result transition(std::int64_t id, const deploy_event& ev, std::string_view user) = 0;
     virtual deploy_store& records() = 0;
     // A new record (a rollback): saved with its audit row, its message posted,
     // its effects started. False when it could not be saved.

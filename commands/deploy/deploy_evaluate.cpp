@@ -29,9 +29,9 @@ check_run to_check_run(const github_check_run& r) {
             r.html_url};
 }
 
-ci_verdict unreadable_ci(const api_error& err) {
+ci_verdict unreadable_ci(const failure& err) {
     return ci_verdict{ci_state::unknown,
-                      "could not read CI from GitHub (" + err.code +
+                      "could not read CI from GitHub (" + std::string(err.word()) +
                           (err.retry_after ? fmt::format(", retry in {} s", err.retry_after->count()) : "") +
                           "); press Refresh",
                       {}, 0};
@@ -191,13 +191,13 @@ asio::awaitable<evaluation> deploy_service_impl::evaluate() {
     co_return ev;
 }
 
-asio::awaitable<api_result<vercel_deployment>> deploy_service_impl::get_deployment_or_empty(std::string id) {
+asio::awaitable<outcome<vercel_deployment>> deploy_service_impl::get_deployment_or_empty(std::string id) {
     if (id.empty()) co_return vercel_deployment{};
     co_return co_await vercel_.get_deployment(id);
 }
 
-asio::awaitable<api_result<std::optional<github_comparison>>> deploy_service_impl::compare_or_empty(std::string base,
-                                                                                                std::string head) {
+asio::awaitable<outcome<std::optional<github_comparison>>> deploy_service_impl::compare_or_empty(std::string base,
+                                                                                                 std::string head) {
     if (base.empty() || head.empty()) co_return std::optional<github_comparison>{};
     if (base == head) co_return std::optional<github_comparison>{github_comparison{"identical"}};
     auto r = co_await github_.compare(base, head);
@@ -213,7 +213,7 @@ asio::awaitable<built_notes> deploy_service_impl::build_notes(github_comparison 
     notes.compare_url = cmp.html_url;
     notes.total_commits = cmp.total_commits;
     notes.behind_by = cmp.behind_by;
-    std::vector<asio::awaitable<api_result<std::vector<github_pull>>>> pr_lookups;
+    std::vector<asio::awaitable<outcome<std::vector<github_pull>>>> pr_lookups;
     const std::size_t n = std::min(cmp.commits.size(), max_commits_for_pr_lookup);
     for (std::size_t i = 0; i < n; ++i) pr_lookups.push_back(github_.list_pulls_for_commit(cmp.commits[i].sha));
     auto pulls = co_await gather(ctx_.executor, std::move(pr_lookups));

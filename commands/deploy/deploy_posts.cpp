@@ -64,8 +64,11 @@ asio::awaitable<void> deploy_service_impl::update_checklist(std::int64_t id) {
     if (!req || req->message_ts.empty()) co_return;
     auto r = co_await ctx_.slack.update_message(req->channel, req->message_ts, blocks::to_json(render(*req)));
     if (!r) log::warn("deploy", "chat.update of #{} failed: {}", id, r.error().to_string());
-    // Someone deleted the checklist: an open request gets a new one.
-    if (!r && r.error().code == "message_not_found" && !is_terminal(req->state))
+    // Someone deleted the checklist: an open request gets a new one. Slack's
+    // word is the only signal that tells the message from its channel
+    // (channel_not_found is not_found too, and a repost there would fail).
+    if (!r && r.error().code == errc::not_found && r.error().reason == "message_not_found" &&
+        !is_terminal(req->state))
         spawn(keep_posting_checklist(id, true), "repost checklist");
 }
 
@@ -108,14 +111,14 @@ asio::awaitable<std::string> deploy_service_impl::post_tagged(json::object body,
     body["metadata"] = json::object{{"event_type", post_event_type}, {"event_payload", json::object{{"key", key}}}};
     auto posted = co_await ctx_.slack.post_message(std::move(body));
     if (posted) co_return posted->ts;
-    if (posted.error().code == "outcome_unknown" || posted.error().http_status >= 500) {
+    if (posted.error().code == errc::outcome_unknown || posted.error().http_status >= 500) {
         auto ts = co_await find_post(channel, key);
         if (!ts.empty()) {
             log::info("deploy", "post {} had arrived although its answer was lost ({})", key, ts);
             co_return ts;
         }
     }
-    if (error) *error = posted.error().code;
+    if (error) *error = std::string(posted.error().word());
     log::warn("deploy", "post {} failed: {}", key, posted.error().to_string());
     co_return std::string();
 }

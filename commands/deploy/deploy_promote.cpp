@@ -20,12 +20,12 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // The string-building helpers below are plain functions: gcc 12 miscompiles
 // string temporaries inside ?: in coroutines (a crash was seen), so coroutines
 // call these instead of formatting inline.
-std::string describe_unknown_promote(const api_error& err) {
+std::string describe_unknown_promote(const failure& err) {
     return "the promote was sent but Vercel's answer was lost (" + err.to_string() +
            "), and no promote of ours appeared at Vercel afterwards";
 }
 
-std::string describe_unknown_rebuild(const api_error& err) {
+std::string describe_unknown_rebuild(const failure& err) {
     return "the production rebuild was requested but Vercel's answer was lost (" + err.to_string() +
            "), and no rebuild of ours could be found";
 }
@@ -93,7 +93,7 @@ asio::awaitable<void> deploy_service_impl::run_promote(std::int64_t id, std::str
         // The POST may have gone out before the restart: follow what Vercel did.
         const auto expected = target.empty() ? deployment_id : target;
         auto done = co_await vercel_.follow_alias_job(promote_wait(expected, sent_baseline_ms, true));
-        if (done || done.error().code != "no_trace") {
+        if (done || done.error().code != errc::no_trace) {
             co_await conclude(id, attempt, expected, std::move(done));
             co_return;
         }
@@ -180,7 +180,7 @@ asio::awaitable<void> deploy_service_impl::run_promote(std::int64_t id, std::str
         if (err.http_status == 409 || err.http_status >= 500 || outcome_unknown(err)) {
             // Unknown, or a 409 that may mean "already current": Vercel's state decides.
             auto done = co_await vercel_.follow_alias_job(promote_wait(to_promote, *baseline, true));
-            if (done || done.error().code != "no_trace") {
+            if (done || done.error().code != errc::no_trace) {
                 co_await conclude(id, attempt, to_promote, std::move(done));
                 co_return;
             }
@@ -205,7 +205,7 @@ asio::awaitable<void> deploy_service_impl::run_promote(std::int64_t id, std::str
     }
 }
 
-std::chrono::milliseconds deploy_service_impl::promote_retry_wait(const api_error& err, int sends) const {
+std::chrono::milliseconds deploy_service_impl::promote_retry_wait(const failure& err, int sends) const {
     if (err.retry_after)
         return std::min<std::chrono::milliseconds>(*err.retry_after, std::chrono::seconds(120));
     return std::min<std::chrono::milliseconds>(make_exponential_wait(ctx_.cfg.http.retry_backoff, sends),
@@ -222,7 +222,7 @@ asio::awaitable<void> deploy_service_impl::sleep(std::chrono::milliseconds d) {
 }
 
 asio::awaitable<void> deploy_service_impl::conclude(std::int64_t id, std::string attempt, std::string target,
-                                                    api_result<alias_job_result> done) {
+                                                    outcome<alias_job_result> done) {
     if (!done) {
         // Following it failed (silence, timeout, no trace, a refused read):
         // what became of the promote is not known, so it is not called failed.

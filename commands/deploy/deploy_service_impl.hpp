@@ -33,7 +33,7 @@ std::string short_sha(std::string_view sha);
 // The string-building helpers below are plain functions: gcc 12 miscompiles
 // string temporaries inside ?: in coroutines (a crash was seen), so coroutines
 // call these instead of formatting inline.
-std::string deployment_of(const api_result<vercel_alias>& a);
+std::string deployment_of(const outcome<vercel_alias>& a);
 
 
 // The freeze set by /deploy lock.
@@ -60,8 +60,8 @@ struct built_notes {
 // One of a PR's two look-ups for the notes (its reviews, or its first commit),
 // so both kinds go out in the same concurrent round.
 struct pr_lookup {
-    std::optional<api_result<std::vector<github_review>>> reviews;
-    std::optional<api_result<std::optional<time_point>>> first_commit;
+    std::optional<outcome<std::vector<github_review>>> reviews;
+    std::optional<outcome<std::optional<time_point>>> first_commit;
 };
 
 // The production deploy workflow: the I/O layer around the pure deploy_request
@@ -104,9 +104,9 @@ private:
 
     // ---------- transitions ----------
 
-    using outcome = deploy_records::outcome;
+    using transition_result = deploy_records::transition_result;
 
-    outcome transition(std::int64_t id, const deploy_event& ev_in, std::string_view user) override;
+    transition_result transition(std::int64_t id, const deploy_event& ev_in, std::string_view user) override;
     bool watch_configured() const;
 
     // ---------- deploy_records ----------
@@ -138,8 +138,8 @@ private:
     // ---------- evaluation ----------
 
     asio::awaitable<evaluation> evaluate();
-    asio::awaitable<api_result<vercel_deployment>> get_deployment_or_empty(std::string id);
-    asio::awaitable<api_result<std::optional<github_comparison>>> compare_or_empty(std::string base, std::string head);
+    asio::awaitable<outcome<vercel_deployment>> get_deployment_or_empty(std::string id);
+    asio::awaitable<outcome<std::optional<github_comparison>>> compare_or_empty(std::string base, std::string head);
     asio::awaitable<built_notes> build_notes(github_comparison cmp);
     asio::awaitable<pr_lookup> reviews_of(int pr_number);
     asio::awaitable<pr_lookup> first_commit_of(int pr_number);
@@ -159,10 +159,10 @@ private:
     asio::awaitable<void> run_promote(std::int64_t id, std::string attempt, std::string deployment_id,
                                       staging_model model, std::string target, bool resuming,
                                       std::int64_t sent_baseline_ms);
-    std::chrono::milliseconds promote_retry_wait(const api_error& err, int sends) const;
+    std::chrono::milliseconds promote_retry_wait(const failure& err, int sends) const;
     asio::awaitable<void> sleep(std::chrono::milliseconds d);
     asio::awaitable<void> conclude(std::int64_t id, std::string attempt, std::string target,
-                                   api_result<alias_job_result> done);
+                                   outcome<alias_job_result> done);
 
     // ---------- periodic work ----------
 
@@ -203,13 +203,13 @@ private:
     asio::awaitable<void> cmd_lock(slash_command cmd, command_request req);
     asio::awaitable<void> cmd_unlock(slash_command cmd);
 
-    std::string describe_deployment(const api_result<vercel_alias>& alias,
-                                    const api_result<vercel_deployment>& dep) const;
+    std::string describe_deployment(const outcome<vercel_alias>& alias,
+                                    const outcome<vercel_deployment>& dep) const;
 
     struct status_reads {
-        api_result<vercel_alias> prod_alias, staging_alias;
-        api_result<vercel_deployment> prod_dep, staging_dep;
-        api_result<vercel_project> project;
+        outcome<vercel_alias> prod_alias, staging_alias;
+        outcome<vercel_deployment> prod_dep, staging_dep;
+        outcome<vercel_project> project;
     };
 
     asio::awaitable<status_reads> read_status();

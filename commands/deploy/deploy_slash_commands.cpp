@@ -203,8 +203,8 @@ asio::awaitable<void> deploy_service_impl::cmd_unlock(slash_command cmd) {
                                    "unlock"));
 }
 
-std::string deploy_service_impl::describe_deployment(const api_result<vercel_alias>& alias,
-                                                     const api_result<vercel_deployment>& dep) const {
+std::string deploy_service_impl::describe_deployment(const outcome<vercel_alias>& alias,
+                                                     const outcome<vercel_deployment>& dep) const {
     if (!alias) return "unknown (" + alias.error().to_string() + ")";
     if (alias->deployment_id.empty()) return "not assigned to a deployment";
     if (!dep) return "`" + alias->deployment_id + "` (" + dep.error().to_string() + ")";
@@ -390,7 +390,7 @@ asio::awaitable<void> deploy_service_impl::on_click(block_action click) {
         return p.reason;
     };
     std::optional<std::string> refusal;
-    outcome out;
+    transition_result out;
     switch (*act) {
     case deploy_action::signoff:
         if (!(refusal = permitted(action::sign_off_staging))) out = transition(id, qa_sign_off_clicked{click.user_id}, click.user_id);

@@ -4,7 +4,7 @@
 
 namespace deploybot::hotfix_detail {
 
-std::string in_parens_if_error(const api_result<std::optional<github_pull>>& r) {
+std::string in_parens_if_error(const outcome<std::optional<github_pull>>& r) {
     if (r) return std::string();
     return " (" + r.error().to_string() + ")";
 }

@@ -12,7 +12,7 @@
 namespace deploybot::hotfix_detail {
 
 // " (github 404 not_found: …)" for a failed lookup, "" otherwise.
-std::string in_parens_if_error(const api_result<std::optional<github_pull>>& r);
+std::string in_parens_if_error(const outcome<std::optional<github_pull>>& r);
 // "acme/shop-web" → "acme" (owner) or "shop-web".
 std::string repo_part(const std::string& repo, bool owner);
 // "the production build dpl_… ended in ERROR: <Vercel's reason>"
@@ -21,7 +21,7 @@ std::string build_failure(const std::string& id, const vercel_deployment& d);
 std::optional<std::string> lock_reason(const store& db);
 
 template <class A, class B, class C>
-api_error first_error(const A& a, const B& b, const C& c) {
+failure first_error(const A& a, const B& b, const C& c) {
     if (!a) return a.error();
     if (!b) return b.error();
     return c.error();

@@ -258,7 +258,7 @@ private:
             co_await reply_ephemeral(ctx_, click, plain(fmt::format("That button is not on hotfix #{}'s message; nothing was done.", id)));
             co_return;
         }
-        deploy_records::outcome out;
+        deploy_records::transition_result out;
         if (click.action_id == hotfix_cancel_action_id) {
             out = records_.transition(id, cancel_request{click.user_id, has_role(ctx_.cfg.people, click.user_id, role::admin)},
                                       click.user_id);
@@ -289,7 +289,7 @@ private:
     }
 
     asio::awaitable<void> conclude(std::int64_t id, std::string attempt, std::string target,
-                                   api_result<alias_job_result> done) {
+                                   outcome<alias_job_result> done) {
         if (!done)
             finish(id, attempt, false, target, "could not confirm the promote: " + done.error().to_string(), true);
         else if (done->job_status == "succeeded" && done->production_alias_confirmed)
@@ -310,7 +310,7 @@ private:
         std::string target = rec->promote.target_deployment_id;
         if (resuming && rec->promote.sent_baseline_ms >= 0 && !target.empty()) {
             auto done = co_await vercel_.follow_alias_job(promote_wait(target, rec->promote.sent_baseline_ms, true));
-            if (done || done.error().code != "no_trace") {
+            if (done || done.error().code != errc::no_trace) {
                 co_await conclude(id, attempt, target, std::move(done));
                 co_return;
             }
@@ -376,7 +376,7 @@ private:
         const auto err = promoted.error();
         if (outcome_unknown(err) || err.http_status >= 500 || err.http_status == 409) {
             auto done = co_await vercel_.follow_alias_job(promote_wait(target, baseline, true));
-            if (done || done.error().code != "no_trace") {
+            if (done || done.error().code != errc::no_trace) {
                 co_await conclude(id, attempt, target, std::move(done));
                 co_return;
             }

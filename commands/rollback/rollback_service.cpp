@@ -336,7 +336,7 @@ private:
     }
 
     asio::awaitable<void> conclude(std::int64_t id, std::string attempt, std::string target,
-                                   api_result<alias_job_result> done) {
+                                   outcome<alias_job_result> done) {
         if (!done)
             finish(id, attempt, false, target, "could not confirm the rollback: " + done.error().to_string(), true);
         else if (done->job_status == "succeeded" && done->production_alias_confirmed)
@@ -353,7 +353,7 @@ private:
         if (sent_baseline_ms >= 0) {
             // Sent before a restart: Vercel says what became of it.
             auto done = co_await vercel_.follow_alias_job(rollback_wait(target, sent_baseline_ms, true));
-            if (done || done.error().code != "no_trace") {
+            if (done || done.error().code != errc::no_trace) {
                 co_await conclude(id, attempt, target, std::move(done));
                 co_return;
             }
@@ -376,7 +376,7 @@ private:
         const auto err = sent.error();
         if (outcome_unknown(err) || err.http_status >= 500) {
             auto done = co_await vercel_.follow_alias_job(rollback_wait(target, *baseline, true));
-            if (done || done.error().code != "no_trace") {
+            if (done || done.error().code != errc::no_trace) {
                 co_await conclude(id, attempt, target, std::move(done));
                 co_return;
             }

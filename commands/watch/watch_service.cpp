@@ -31,7 +31,7 @@ using std::chrono::seconds;
 
 constexpr std::string_view timer_prefix = "watch:";
 
-std::string no_data_note(const api_error& e) { return "Sentry: " + e.to_string(); }
+std::string no_data_note(const failure& e) { return "Sentry: " + e.to_string(); }
 
 
 class watch_service_impl final : public post_live_sink, public std::enable_shared_from_this<watch_service_impl> {

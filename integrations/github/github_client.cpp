@@ -36,8 +36,8 @@ std::string origin_of(std::string_view url) {
     return std::string(url.substr(0, slash));
 }
 
-api_error bad_json(std::string_view what) {
-    return api_error{std::string(service_name), 0, "bad_json", fmt::format("unexpected {} response", what), {}};
+failure bad_json(std::string_view what) {
+    return failure(errc::bad_json, std::string(service_name), 0, fmt::format("unexpected {} response", what));
 }
 
 }  // namespace
@@ -101,13 +101,13 @@ std::string github_client::repo_url(std::string_view path) const {
     return cfg_.api_url + "/repos/" + cfg_.repo + std::string(path);
 }
 
-asio::awaitable<api_result<http_response>> github_client::send(std::string method, std::string url,
-                                                                 std::string body) {
-    using step = retry_step<api_result<http_response>>;
+asio::awaitable<outcome<http_response>> github_client::send(std::string method, std::string url,
+                                                            std::string body) {
+    using step = retry_step<outcome<http_response>>;
     const bool idempotent = method == "GET";
     const std::string own_origin = origin_of(cfg_.api_url);
     if (origin_of(url) != own_origin)
-        co_return api_error{std::string(service_name), 0, "bad_url", "refusing to send the token to another host", {}};
+        co_return failure(errc::bad_url, std::string(service_name), 0, "refusing to send the token to another host");
     http_request req;
     req.method = method;
     req.url = url;
@@ -136,7 +136,7 @@ asio::awaitable<api_result<http_response>> github_client::send(std::string metho
         if (!r) {
             if (!idempotent || attempt >= opts_.retry.max_attempts)
                 return step::done(
-                    api_error{std::string(service_name), 0, transport_code(r.error()), r.error().message(), {}});
+                    failure(transport_code(r.error()), std::string(service_name), 0, r.error().message()));
             const auto wait = std::min(make_exponential_wait(milliseconds(1000), attempt), opts_.retry.max_wait);
             log::warn("github", "{} {} failed ({}), retrying in {} ms", next.method, next.url, r.error().message(),
                       wait.count());
@@ -151,8 +151,8 @@ asio::awaitable<api_result<http_response>> github_client::send(std::string metho
             next.url = resp.header("Location");
             if (!next.url.empty() && next.url.front() == '/') next.url = own_origin + next.url;
             if (origin_of(next.url) != own_origin)
-                return step::done(api_error{std::string(service_name), 0, "bad_url",
-                                            "refusing to send the token to another host", {}});
+                return step::done(failure(errc::bad_url, std::string(service_name), 0,
+                                          "refusing to send the token to another host"));
             ask_for_changes(next);
             return step::again(milliseconds(0), false);
         }
@@ -174,15 +174,15 @@ asio::awaitable<api_result<http_response>> github_client::send(std::string metho
         sig.retry_after = parse_retry_after(resp.header("retry-after"));
         sig.remaining = parse_int_header(resp.header("x-ratelimit-remaining"));
         sig.reset_epoch_s = parse_int_header(resp.header("x-ratelimit-reset"));
-        api_error err = parse_github_error(resp.status, resp.body);
-        sig.message = err.message;
+        failure err = parse_github_error(resp.status, resp.body);
+        sig.message = err.detail;
         auto d = decide_github_retry(sig, attempt, idempotent, now_ms(), opts_.retry);
         if (d.action == retry_action::done) {
-            if (!d.error_code.empty()) err.code = d.error_code;
+            if (d.code != errc::ok) err.code = d.code;
             return step::done(std::move(err));
         }
         if (d.action == retry_action::give_up) {
-            if (!d.error_code.empty()) err.code = d.error_code;
+            if (d.code != errc::ok) err.code = d.code;
             err.retry_after = std::chrono::ceil<std::chrono::seconds>(d.wait);
             return step::done(std::move(err));
         }
@@ -192,10 +192,10 @@ asio::awaitable<api_result<http_response>> github_client::send(std::string metho
         ask_for_changes(next);
         return step::again(d.wait);
     };
-    co_return co_await with_retries<api_result<http_response>>(http_, std::move(req), std::move(judge));
+    co_return co_await with_retries<outcome<http_response>>(http_, std::move(req), std::move(judge));
 }
 
-asio::awaitable<api_result<std::vector<http_response>>> github_client::get_all_pages(std::string url) {
+asio::awaitable<outcome<std::vector<http_response>>> github_client::get_all_pages(std::string url) {
     std::vector<http_response> pages;
     std::optional<std::string> next = std::move(url);
     while (next && static_cast<int>(pages.size()) < opts_.max_pages) {
@@ -207,7 +207,7 @@ asio::awaitable<api_result<std::vector<http_response>>> github_client::get_all_p
     co_return pages;
 }
 
-asio::awaitable<api_result<std::string>> github_client::get_branch_head(std::string branch) {
+asio::awaitable<outcome<std::string>> github_client::get_branch_head(std::string branch) {
     auto r = co_await send("GET", repo_url("/branches/" + url_build::path(branch)), {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
@@ -217,7 +217,7 @@ asio::awaitable<api_result<std::string>> github_client::get_branch_head(std::str
     co_return sha;
 }
 
-asio::awaitable<api_result<github_combined_status>> github_client::get_combined_status(std::string ref) {
+asio::awaitable<outcome<github_combined_status>> github_client::get_combined_status(std::string ref) {
     auto pages = co_await get_all_pages(
         repo_url(fmt::format("/commits/{}/status?per_page={}", url_build::path(ref), opts_.per_page)));
     if (!pages) co_return pages.error();
@@ -246,8 +246,8 @@ asio::awaitable<api_result<github_combined_status>> github_client::get_combined_
     co_return out;
 }
 
-asio::awaitable<api_result<std::vector<github_check_run>>> github_client::list_check_runs(std::string ref,
-                                                                                          std::string check_name) {
+asio::awaitable<outcome<std::vector<github_check_run>>> github_client::list_check_runs(std::string ref,
+                                                                                       std::string check_name) {
     auto url = repo_url(fmt::format("/commits/{}/check-runs?filter=latest&per_page={}", url_build::path(ref),
                                     opts_.per_page));
     if (!check_name.empty()) url += "&check_name=" + url_build::segment(check_name);
@@ -264,7 +264,7 @@ asio::awaitable<api_result<std::vector<github_check_run>>> github_client::list_c
     co_return out;
 }
 
-asio::awaitable<api_result<std::vector<github_file>>> github_client::get_commit_files(std::string sha) {
+asio::awaitable<outcome<std::vector<github_file>>> github_client::get_commit_files(std::string sha) {
     auto r = co_await send("GET", repo_url("/commits/" + url_build::path(sha)), {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
@@ -276,7 +276,7 @@ asio::awaitable<api_result<std::vector<github_file>>> github_client::get_commit_
     co_return out;
 }
 
-asio::awaitable<api_result<github_comparison>> github_client::compare(std::string base, std::string head) {
+asio::awaitable<outcome<github_comparison>> github_client::compare(std::string base, std::string head) {
     auto pages = co_await get_all_pages(repo_url(
         fmt::format("/compare/{}...{}?per_page={}", url_build::path(base), url_build::path(head), opts_.per_page)));
     if (!pages) co_return pages.error();
@@ -334,7 +334,7 @@ asio::awaitable<api_result<github_comparison>> github_client::compare(std::strin
     co_return out;
 }
 
-asio::awaitable<api_result<std::vector<github_pull>>> github_client::list_pulls_for_commit(std::string sha) {
+asio::awaitable<outcome<std::vector<github_pull>>> github_client::list_pulls_for_commit(std::string sha) {
     auto pages =
         co_await get_all_pages(repo_url(fmt::format("/commits/{}/pulls?per_page={}", url_build::path(sha), opts_.per_page)));
     if (!pages) co_return pages.error();
@@ -348,7 +348,7 @@ asio::awaitable<api_result<std::vector<github_pull>>> github_client::list_pulls_
     co_return out;
 }
 
-asio::awaitable<api_result<std::vector<github_review>>> github_client::list_reviews(int pull_number) {
+asio::awaitable<outcome<std::vector<github_review>>> github_client::list_reviews(int pull_number) {
     auto pages =
         co_await get_all_pages(repo_url(fmt::format("/pulls/{}/reviews?per_page={}", pull_number, opts_.per_page)));
     if (!pages) co_return pages.error();
@@ -366,7 +366,7 @@ asio::awaitable<api_result<std::vector<github_review>>> github_client::list_revi
     co_return out;
 }
 
-asio::awaitable<api_result<github_pull>> github_client::get_pull(int number) {
+asio::awaitable<outcome<github_pull>> github_client::get_pull(int number) {
     auto r = co_await send("GET", repo_url(fmt::format("/pulls/{}", number)), {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
@@ -374,7 +374,7 @@ asio::awaitable<api_result<github_pull>> github_client::get_pull(int number) {
     co_return json::value_to<github_pull>(*v);
 }
 
-asio::awaitable<api_result<std::optional<github_pull>>> github_client::find_open_pull(std::string head_branch) {
+asio::awaitable<outcome<std::optional<github_pull>>> github_client::find_open_pull(std::string head_branch) {
     const auto owner = cfg_.repo.substr(0, cfg_.repo.find('/'));
     auto r = co_await send("GET",
                            repo_url(fmt::format("/pulls?state=open&head={}&base={}&per_page={}",
@@ -389,8 +389,8 @@ asio::awaitable<api_result<std::optional<github_pull>>> github_client::find_open
     co_return std::optional<github_pull>{};
 }
 
-asio::awaitable<api_result<github_issue>> github_client::create_issue(std::string title, std::string body,
-                                                                      std::vector<std::string> labels) {
+asio::awaitable<outcome<github_issue>> github_client::create_issue(std::string title, std::string body,
+                                                                   std::vector<std::string> labels) {
     json::object req{{"title", title}, {"body", body}};
     json::array arr;
     for (auto& l : labels) arr.emplace_back(l);

@@ -1,6 +1,6 @@
 #pragma once
 // GitHub REST client (reference/github.md). Plain structs in, plain structs
-// out; expected failures come back as api_error values.
+// out; expected failures come back as failure values.
 #include "bot/config.hpp"
 #include "bot/net/http_client.hpp"
 #include "integrations/api_retry.hpp"
@@ -151,29 +151,29 @@ class github_client {
 public:
     github_client(http_client& http, config::github_t cfg, std::string token, github_client_options opts = {});
 
-    asio::awaitable<api_result<std::string>> get_branch_head(std::string branch);
-    asio::awaitable<api_result<github_combined_status>> get_combined_status(std::string ref);
+    asio::awaitable<outcome<std::string>> get_branch_head(std::string branch);
+    asio::awaitable<outcome<github_combined_status>> get_combined_status(std::string ref);
     // filter=latest; every page. check_name narrows to one check when non-empty.
-    asio::awaitable<api_result<std::vector<github_check_run>>> list_check_runs(std::string ref,
-                                                                                std::string check_name = {});
-    asio::awaitable<api_result<github_comparison>> compare(std::string base, std::string head);
-    asio::awaitable<api_result<std::vector<github_file>>> get_commit_files(std::string sha);
-    asio::awaitable<api_result<std::vector<github_pull>>> list_pulls_for_commit(std::string sha);
-    asio::awaitable<api_result<std::vector<github_review>>> list_reviews(int pull_number);
-    asio::awaitable<api_result<github_pull>> get_pull(int number);
+    asio::awaitable<outcome<std::vector<github_check_run>>> list_check_runs(std::string ref,
+                                                                            std::string check_name = {});
+    asio::awaitable<outcome<github_comparison>> compare(std::string base, std::string head);
+    asio::awaitable<outcome<std::vector<github_file>>> get_commit_files(std::string sha);
+    asio::awaitable<outcome<std::vector<github_pull>>> list_pulls_for_commit(std::string sha);
+    asio::awaitable<outcome<std::vector<github_review>>> list_reviews(int pull_number);
+    asio::awaitable<outcome<github_pull>> get_pull(int number);
     // When the PR's first commit was authored (the earliest author date on the
     // first page of its commits, which GitHub lists oldest first); nullopt
     // when it lists none. Where a change's lead time starts (/deploy stats).
-    asio::awaitable<api_result<std::optional<std::chrono::system_clock::time_point>>> first_commit_time(int number);
+    asio::awaitable<outcome<std::optional<std::chrono::system_clock::time_point>>> first_commit_time(int number);
     // Open PR from `head_branch` into the main branch; nullopt when none.
-    asio::awaitable<api_result<std::optional<github_pull>>> find_open_pull(std::string head_branch);
+    asio::awaitable<outcome<std::optional<github_pull>>> find_open_pull(std::string head_branch);
     // Never retried: a rate-limited create comes back as an error with retry_after.
-    asio::awaitable<api_result<github_issue>> create_issue(std::string title, std::string body,
-                                                           std::vector<std::string> labels);
+    asio::awaitable<outcome<github_issue>> create_issue(std::string title, std::string body,
+                                                        std::vector<std::string> labels);
 
 private:
-    asio::awaitable<api_result<http_response>> send(std::string method, std::string url, std::string body);
-    asio::awaitable<api_result<std::vector<http_response>>> get_all_pages(std::string url);
+    asio::awaitable<outcome<http_response>> send(std::string method, std::string url, std::string body);
+    asio::awaitable<outcome<std::vector<http_response>>> get_all_pages(std::string url);
     std::string repo_url(std::string_view path) const;
     std::int64_t now_ms() const;
 
@@ -194,6 +194,6 @@ std::optional<std::chrono::system_clock::time_point> parse_github_time(std::stri
 std::string github_web_base(std::string_view api_url);
 // Pure: the checks page of a commit, where CI results are (not the bare commit page).
 std::string github_checks_url(std::string_view api_url, std::string_view repo, std::string_view sha);
-api_error parse_github_error(int status, std::string_view body);
+failure parse_github_error(int status, std::string_view body);
 
 }  // namespace deploybot

@@ -64,20 +64,6 @@ github_check_run check_run_from(const json::object& o) {
     return r;
 }
 
-std::string error_code_for(int status) {
-    switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 409: return "conflict";
-    case 410: return "gone";
-    case 422: return "validation_failed";
-    case 429: return "rate_limited";
-    default: return status >= 500 ? "server_error" : fmt::format("http_{}", status);
-    }
-}
-
 }  // namespace
 
 github_check_run tag_invoke(json::value_to_tag<github_check_run>, const json::value& v) {
@@ -102,24 +88,24 @@ std::string make_first_line(std::string_view message) {
     return std::string(message.substr(0, nl));
 }
 
-api_error parse_github_error(int status, std::string_view body) {
-    api_error e{std::string(service_name), status, error_code_for(status), {}, {}};
+failure parse_github_error(int status, std::string_view body) {
+    failure e(status_errc(status), std::string(service_name), status);
     if (auto v = parse_body(body); v && v->is_object()) {
         const auto& o = v->get_object();
-        e.message = str_of(o, "message");
+        e.detail = str_of(o, "message");
         if (auto* errs = arr_of(o, "errors")) {
             for (auto& item : *errs) {
                 if (auto* eo = item.if_object()) {
                     auto detail = str_of(*eo, "message");
                     if (detail.empty()) detail = str_of(*eo, "field") + " " + str_of(*eo, "code");
-                    e.message += " (" + detail + ")";
+                    e.detail += " (" + detail + ")";
                 } else if (item.is_string()) {
-                    e.message += " (" + std::string(item.get_string()) + ")";
+                    e.detail += " (" + std::string(item.get_string()) + ")";
                 }
             }
         }
     }
-    if (e.message.empty()) e.message = fmt::format("HTTP {}", status);
+    if (e.detail.empty()) e.detail = fmt::format("HTTP {}", status);
     return e;
 }
 

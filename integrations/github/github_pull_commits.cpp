@@ -22,14 +22,14 @@ std::optional<std::chrono::system_clock::time_point> parse_github_time(std::stri
     return std::nullopt;
 }
 
-asio::awaitable<api_result<std::optional<std::chrono::system_clock::time_point>>> github_client::first_commit_time(
+asio::awaitable<outcome<std::optional<std::chrono::system_clock::time_point>>> github_client::first_commit_time(
     int number) {
     using namespace json_fields;
     auto r = co_await send("GET", repo_url(fmt::format("/pulls/{}/commits?per_page={}", number, opts_.per_page)), {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v || !v->is_array())
-        co_return api_error{"github", 0, "bad_json", "unexpected pull commits response", {}};
+        co_return failure(errc::bad_json, "github", 0, "unexpected pull commits response");
     std::optional<std::chrono::system_clock::time_point> first;
     for (const auto& item : v->get_array()) {
         const auto* o = item.if_object();

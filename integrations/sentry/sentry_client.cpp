@@ -134,12 +134,12 @@ std::int64_t sentry_client::now_ms() const {
     return std::chrono::duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-asio::awaitable<api_result<http_response>> sentry_client::send(std::string method, std::string path_and_query,
-                                                                 std::string body) {
+asio::awaitable<outcome<http_response>> sentry_client::send(std::string method, std::string path_and_query,
+                                                            std::string body) {
     const std::string url = cfg_.api_url + path_and_query;
     if (!urls::parse_uri(url))
-        co_return api_error{std::string(service_name), 0, "bad_url", "sentry.api_url is not a valid URL", {}};
-    using step = retry_step<api_result<http_response>>;
+        co_return failure(errc::bad_url, std::string(service_name), 0, "sentry.api_url is not a valid URL");
+    using step = retry_step<outcome<http_response>>;
     const bool is_get = method == "GET";
     http_request req;
     req.method = method;
@@ -153,9 +153,9 @@ asio::awaitable<api_result<http_response>> sentry_client::send(std::string metho
     // Between tries, not a coroutine; the policy is decide_sentry_retry.
     auto judge = [this, is_get, path_and_query](int attempt, http_request& next, result<http_response> r) -> step {
         sentry_limit_signals sig;
-        api_error err;
+        failure err;
         if (!r) {
-            err = api_error{std::string(service_name), 0, transport_code(r.error()), r.error().message(), {}};
+            err = failure(transport_code(r.error()), std::string(service_name), 0, r.error().message());
         } else {
             if (r->status >= 200 && r->status < 300) return step::done(std::move(*r));
             sig.status = r->status;
@@ -165,7 +165,7 @@ asio::awaitable<api_result<http_response>> sentry_client::send(std::string metho
         }
         const auto d = decide_sentry_retry(sig, attempt, is_get, now_ms(), opts_.retry);
         if (d.action != retry_action::retry) {
-            if (!d.error_code.empty()) err.code = d.error_code;
+            if (d.code != errc::ok) err.code = d.code;
             if (d.action == retry_action::give_up && sig.status == 429)
                 err.retry_after = std::chrono::ceil<std::chrono::seconds>(d.wait);
             return step::done(std::move(err));
@@ -175,31 +175,31 @@ asio::awaitable<api_result<http_response>> sentry_client::send(std::string metho
         if (sig.status == 429) http_.note_rate_limit_wait(service_name, d.wait);
         return step::again(d.wait);
     };
-    co_return co_await with_retries<api_result<http_response>>(http_, std::move(req), std::move(judge));
+    co_return co_await with_retries<outcome<http_response>>(http_, std::move(req), std::move(judge));
 }
 
-asio::awaitable<api_result<std::int64_t>> sentry_client::count_errors(system_clock::time_point start,
-                                                                      system_clock::time_point end) {
+asio::awaitable<outcome<std::int64_t>> sentry_client::count_errors(system_clock::time_point start,
+                                                                   system_clock::time_point end) {
     auto r = co_await send("GET", events_target(cfg_, start, end), {});
     if (!r) co_return r.error();
     co_return parse_sentry_count(r->body);
 }
 
-asio::awaitable<api_result<std::vector<sentry_issue>>> sentry_client::new_issues(system_clock::time_point since,
-                                                                                 int limit) {
+asio::awaitable<outcome<std::vector<sentry_issue>>> sentry_client::new_issues(system_clock::time_point since,
+                                                                              int limit) {
     auto r = co_await send("GET", issues_target(cfg_, since, limit), {});
     if (!r) co_return r.error();
     co_return parse_sentry_issues(r->body);
 }
 
-asio::awaitable<api_result<void>> sentry_client::record_deploy(sentry_deploy_marker marker) {
+asio::awaitable<outcome<void>> sentry_client::record_deploy(sentry_deploy_marker marker) {
     if (marker.version.empty())
-        co_return api_error{std::string(service_name), 0, "bad_request", "no release version to record", {}};
+        co_return failure(errc::bad_request, std::string(service_name), 0, "no release version to record");
     auto release = co_await send("POST", releases_target(cfg_), render_release_body(cfg_, marker));
     if (!release) co_return release.error();   // 201 new and 208 existing both pass
     auto deploy = co_await send("POST", deploys_target(cfg_, marker.version), render_deploy_body(cfg_, marker));
     if (!deploy) co_return deploy.error();
-    co_return api_result<void>{};
+    co_return outcome<void>{};
 }
 
 std::string sentry_client::issues_page_url(system_clock::time_point since) const {

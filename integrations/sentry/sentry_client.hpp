@@ -1,7 +1,7 @@
 #pragma once
 // Sentry REST client (reference/sentry.md): error counts in a window (§3.1),
 // issues first seen since a time (§3.5), and the release + deploy marker
-// (§3.6). Plain structs in and out; expected failures are api_error values.
+// (§3.6). Plain structs in and out; expected failures are failure values.
 // GETs are retried on 429 (until X-Sentry-Rate-Limit-Reset, bounded by
 // retry.max_wait) and on 5xx/transport errors; a POST is never sent twice.
 #include "bot/config.hpp"
@@ -60,19 +60,19 @@ public:
 
     // count() of error events (dataset=errors) for the configured project and
     // environment in [start, end) (§3.1).
-    asio::awaitable<api_result<std::int64_t>> count_errors(std::chrono::system_clock::time_point start,
-                                                           std::chrono::system_clock::time_point end);
+    asio::awaitable<outcome<std::int64_t>> count_errors(std::chrono::system_clock::time_point start,
+                                                        std::chrono::system_clock::time_point end);
     // Unresolved issues first seen after `since` (§3.5, sort=new), at most `limit`.
-    asio::awaitable<api_result<std::vector<sentry_issue>>> new_issues(std::chrono::system_clock::time_point since,
-                                                                      int limit);
+    asio::awaitable<outcome<std::vector<sentry_issue>>> new_issues(std::chrono::system_clock::time_point since,
+                                                                   int limit);
     // Release (201/208) then deploy (§3.6). Never retried.
-    asio::awaitable<api_result<void>> record_deploy(sentry_deploy_marker marker);
+    asio::awaitable<outcome<void>> record_deploy(sentry_deploy_marker marker);
 
     // The web page of the project's issues since a time (for links in Slack).
     std::string issues_page_url(std::chrono::system_clock::time_point since) const;
 
 private:
-    asio::awaitable<api_result<http_response>> send(std::string method, std::string path_and_query, std::string body);
+    asio::awaitable<outcome<http_response>> send(std::string method, std::string path_and_query, std::string body);
     std::int64_t now_ms() const;
 
     http_client& http_;
@@ -85,12 +85,12 @@ private:
 // "2026-01-06T03:05:00" (UTC, seconds precision), as Sentry's start/end take.
 std::string sentry_iso_time(std::chrono::system_clock::time_point t);
 // The count() of a §3.1 table answer; an error for anything else.
-api_result<std::int64_t> parse_sentry_count(std::string_view json_text);
+outcome<std::int64_t> parse_sentry_count(std::string_view json_text);
 // A §3.5 issue list (tolerant: missing fields are empty / 0).
-api_result<std::vector<sentry_issue>> parse_sentry_issues(std::string_view json_text);
-// {"detail": "..."} → api_error with the code for the status. The message is
+outcome<std::vector<sentry_issue>> parse_sentry_issues(std::string_view json_text);
+// {"detail": "..."} → failure with the code for the status. The message is
 // scrubbed of registered secrets and bounded (sentry_max_error_bytes).
-api_error parse_sentry_error(int status, std::string_view body);
+failure parse_sentry_error(int status, std::string_view body);
 inline constexpr std::size_t sentry_max_error_bytes = 300;
 
 // What one failed attempt says about retrying (status 0 = no HTTP response).

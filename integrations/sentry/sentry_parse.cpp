@@ -26,8 +26,8 @@ constexpr std::int64_t max_int64 = std::numeric_limits<std::int64_t>::max();
 // A reported retry_after never exceeds a day, whatever a server claims.
 constexpr milliseconds max_reported_wait{24LL * 3600 * 1000};
 
-api_error bad_json(std::string_view what) {
-    return api_error{std::string(service_name), 0, "bad_json", fmt::format("unexpected {} response", what), {}};
+failure bad_json(std::string_view what) {
+    return failure(errc::bad_json, std::string(service_name), 0, fmt::format("unexpected {} response", what));
 }
 
 // Digits only (Sentry's string counts); a value past int64 saturates.
@@ -46,17 +46,6 @@ std::optional<std::int64_t> count_of(const json::object& o, std::string_view key
     if (auto* v = o.if_contains(key); v && v->is_string()) return parse_count_text(v->get_string());
     if (auto n = opt_int_of(o, key); n && *n >= 0) return n;
     return std::nullopt;
-}
-
-std::string code_for(int status) {
-    switch (status) {
-    case 400: return "bad_request";
-    case 401: return "unauthorized";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 429: return "rate_limited";
-    default: return status >= 500 ? "unavailable" : fmt::format("http_{}", status);
-    }
 }
 
 // DRF answers {"detail": "..."}, sometimes {"detail": {"message": ...}}, and
@@ -94,7 +83,7 @@ std::string sentry_iso_time(std::chrono::system_clock::time_point t) {
                        hms.minutes().count(), hms.seconds().count());
 }
 
-api_result<std::int64_t> parse_sentry_count(std::string_view json_text) {
+outcome<std::int64_t> parse_sentry_count(std::string_view json_text) {
     auto v = parse_body(json_text);
     if (!v || !v->is_object()) return bad_json("events");
     auto* data = arr_of(v->get_object(), "data");
@@ -123,7 +112,7 @@ sentry_issue tag_invoke(json::value_to_tag<sentry_issue>, const json::value& v) 
     return i;
 }
 
-api_result<std::vector<sentry_issue>> parse_sentry_issues(std::string_view json_text) {
+outcome<std::vector<sentry_issue>> parse_sentry_issues(std::string_view json_text) {
     auto v = parse_body(json_text);
     if (!v || !v->is_array()) return bad_json("issues");
     std::vector<sentry_issue> out;
@@ -132,20 +121,20 @@ api_result<std::vector<sentry_issue>> parse_sentry_issues(std::string_view json_
     return out;
 }
 
-api_error parse_sentry_error(int status, std::string_view body) {
-    api_error e{std::string(service_name), status, code_for(status), {}, {}};
-    if (auto v = parse_body(body); v && v->is_object()) e.message = error_text(v->get_object());
-    if (e.message.empty())
-        e.message = fmt::format("HTTP {}", status);
+failure parse_sentry_error(int status, std::string_view body) {
+    failure e(status_errc(status), std::string(service_name), status);
+    if (auto v = parse_body(body); v && v->is_object()) e.detail = error_text(v->get_object());
+    if (e.detail.empty())
+        e.detail = fmt::format("HTTP {}", status);
     else
-        e.message = log::truncate_for_log(log::redact(e.message), sentry_max_error_bytes);
+        e.detail = log::truncate_for_log(log::redact(e.detail), sentry_max_error_bytes);
     return e;
 }
 
 retry_decision decide_sentry_retry(const sentry_limit_signals& s, int attempt, bool is_get,
                                    std::int64_t now_epoch_ms, const api_retry_options& opt) {
     milliseconds wait{0};
-    std::string give_up_code;
+    errc give_up_code = errc::ok;
     if (s.status == 429) {
         if (s.reset_epoch_s)
             wait = until(*s.reset_epoch_s, now_epoch_ms);
@@ -153,15 +142,15 @@ retry_decision decide_sentry_retry(const sentry_limit_signals& s, int attempt, b
             wait = std::chrono::duration_cast<milliseconds>(*s.retry_after);
         else
             wait = make_exponential_wait(opt.backoff_base, attempt);
-        give_up_code = "rate_limited";
+        give_up_code = errc::rate_limited;
     } else if (s.status >= 500 || s.status == 0) {
         wait = make_exponential_wait(opt.backoff_base, attempt);
-        if (s.status != 0) give_up_code = "unavailable";
+        if (s.status != 0) give_up_code = errc::unavailable;
     } else {
         return {};   // success or a permanent error (400/401/403/404 …)
     }
     if (!is_get || attempt >= opt.max_attempts)
-        return {retry_action::give_up, std::min(wait, max_reported_wait), std::move(give_up_code)};
+        return {retry_action::give_up, std::min(wait, max_reported_wait), give_up_code};
     return {retry_action::retry, std::max(milliseconds(0), std::min(wait, opt.max_wait)), {}};
 }
 

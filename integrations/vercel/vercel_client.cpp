@@ -27,11 +27,16 @@ using namespace vercel_detail;
 
 constexpr std::string_view service_name = "vercel";
 
-api_error bad_json(std::string_view what) {
-    return api_error{std::string(service_name), 0, "bad_json", fmt::format("unexpected {} response", what), {}};
+// A failure of ours while talking to Vercel (no HTTP status to report).
+failure vercel_failure(errc code, std::string detail) {
+    return failure(code, std::string(service_name), 0, std::move(detail));
 }
 
-bool is_permanent(const api_error& e) {
+failure bad_json(std::string_view what) {
+    return vercel_failure(errc::bad_json, fmt::format("unexpected {} response", what));
+}
+
+bool is_permanent(const failure& e) {
     return e.http_status == 401 || e.http_status == 403 || e.http_status == 404;
 }
 
@@ -54,9 +59,9 @@ std::int64_t vercel_client::now_ms() const {
     return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-asio::awaitable<api_result<http_response>> vercel_client::send(std::string method, std::string path,
-                                                                 string_pairs query, std::string body) {
-    using step = retry_step<api_result<http_response>>;
+asio::awaitable<outcome<http_response>> vercel_client::send(std::string method, std::string path,
+                                                            string_pairs query, std::string body) {
+    using step = retry_step<outcome<http_response>>;
     if (!cfg_.team.empty()) query.emplace_back("teamId", cfg_.team);
     const bool is_get = method == "GET";
     http_request req;
@@ -72,8 +77,7 @@ asio::awaitable<api_result<http_response>> vercel_client::send(std::string metho
     auto judge = [this, is_get, path](int attempt, http_request& next, result<http_response> r) -> step {
         if (!r) {
             if (!is_get || attempt >= opts_.retry.max_attempts)
-                return step::done(
-                    api_error{std::string(service_name), 0, transport_code(r.error()), r.error().message(), {}});
+                return step::done(vercel_failure(transport_code(r.error()), r.error().message()));
             const auto wait = std::min(make_exponential_wait(opts_.retry.backoff_base, attempt), opts_.retry.max_wait);
             log::warn("vercel", "{} {} failed ({}), retrying in {} ms", next.method, path, r.error().message(),
                       wait.count());
@@ -81,7 +85,7 @@ asio::awaitable<api_result<http_response>> vercel_client::send(std::string metho
         }
         http_response& resp = *r;
         if (resp.status >= 200 && resp.status < 300) return step::done(std::move(resp));
-        api_error err = parse_vercel_error(resp.status, resp.body);
+        failure err = parse_vercel_error(resp.status, resp.body);
         vercel_limit_signals sig;
         sig.status = resp.status;
         sig.retry_after = parse_retry_after(resp.header("Retry-After"));
@@ -99,7 +103,7 @@ asio::awaitable<api_result<http_response>> vercel_client::send(std::string metho
         auto d = decide_vercel_retry(sig, attempt, is_get, now_ms(), opts_.retry);
         if (d.action == retry_action::done) return step::done(std::move(err));
         if (d.action == retry_action::give_up) {
-            if (!d.error_code.empty()) err.code = d.error_code;
+            if (d.code != errc::ok) err.code = d.code;
             err.retry_after = std::chrono::ceil<std::chrono::seconds>(d.wait);
             return step::done(std::move(err));
         }
@@ -107,17 +111,17 @@ asio::awaitable<api_result<http_response>> vercel_client::send(std::string metho
         log::warn("vercel", "{} {} answered {}, retrying in {} ms", next.method, path, resp.status, d.wait.count());
         return step::again(d.wait);
     };
-    co_return co_await with_retries<api_result<http_response>>(http_, std::move(req), std::move(judge));
+    co_return co_await with_retries<outcome<http_response>>(http_, std::move(req), std::move(judge));
 }
 
-asio::awaitable<api_result<vercel_alias>> vercel_client::get_alias(std::string domain) {
+asio::awaitable<outcome<vercel_alias>> vercel_client::get_alias(std::string domain) {
     auto r = co_await send("GET", "/v4/aliases/" + url_build::segment(domain), {}, {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
     if (!v) co_return bad_json("alias");
     const json::object* o = v->if_object();
     if (auto* arr = v->if_array(); arr && !arr->empty()) o = (*arr)[0].if_object();   // 2025 OpenAPI form
-    if (!o) co_return api_error{std::string(service_name), r->status, "not_found", "alias not found: " + domain, {}};
+    if (!o) co_return failure(errc::not_found, std::string(service_name), r->status, "alias not found: " + domain);
     vercel_alias a;
     a.uid = str_of(*o, "uid");
     a.alias = str_of(*o, "alias");
@@ -129,7 +133,7 @@ asio::awaitable<api_result<vercel_alias>> vercel_client::get_alias(std::string d
     co_return a;
 }
 
-asio::awaitable<api_result<vercel_deployment>> vercel_client::get_deployment(std::string id_or_url) {
+asio::awaitable<outcome<vercel_deployment>> vercel_client::get_deployment(std::string id_or_url) {
     auto r = co_await send("GET", "/v13/deployments/" + url_build::segment(id_or_url), {}, {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
@@ -137,7 +141,7 @@ asio::awaitable<api_result<vercel_deployment>> vercel_client::get_deployment(std
     co_return json::value_to<vercel_deployment>(*v);
 }
 
-asio::awaitable<api_result<std::vector<vercel_deployment>>> vercel_client::list_deployments(deployment_filter f) {
+asio::awaitable<outcome<std::vector<vercel_deployment>>> vercel_client::list_deployments(deployment_filter f) {
     std::vector<vercel_deployment> out;
     std::optional<std::int64_t> until = f.until;
     for (int page = 0; page < std::max(1, f.max_pages); ++page) {
@@ -167,7 +171,7 @@ asio::awaitable<api_result<std::vector<vercel_deployment>>> vercel_client::list_
     co_return out;
 }
 
-asio::awaitable<api_result<vercel_project>> vercel_client::get_project() {
+asio::awaitable<outcome<vercel_project>> vercel_client::get_project() {
     auto r = co_await send("GET", "/v9/projects/" + url_build::segment(cfg_.project), {}, {});
     if (!r) co_return r.error();
     auto v = parse_body(r->body);
@@ -175,7 +179,7 @@ asio::awaitable<api_result<vercel_project>> vercel_client::get_project() {
     co_return json::value_to<vercel_project>(*v);
 }
 
-asio::awaitable<api_result<promote_result>> vercel_client::promote(std::string deployment_id) {
+asio::awaitable<outcome<promote_result>> vercel_client::promote(std::string deployment_id) {
     // A 409 is an error like any other (vercel.md §3.5): the caller confirms
     // through the production alias instead of taking it as success.
     auto r = co_await send("POST", "/v10/projects/" + url_build::segment(cfg_.project) + "/promote/" + url_build::segment(deployment_id), {},
@@ -184,7 +188,7 @@ asio::awaitable<api_result<promote_result>> vercel_client::promote(std::string d
     co_return promote_result{r->status};
 }
 
-asio::awaitable<api_result<vercel_deployment>> vercel_client::create_deployment(create_deployment_request req) {
+asio::awaitable<outcome<vercel_deployment>> vercel_client::create_deployment(create_deployment_request req) {
     if (req.name.empty()) {
         auto p = co_await get_project();
         if (!p) co_return p.error();
@@ -220,7 +224,7 @@ asio::awaitable<api_result<vercel_deployment>> vercel_client::create_deployment(
     co_return d;
 }
 
-asio::awaitable<api_result<void>> vercel_client::rollback(std::string deployment_id, std::string description) {
+asio::awaitable<outcome<void>> vercel_client::rollback(std::string deployment_id, std::string description) {
     string_pairs q;
     if (!description.empty()) q.emplace_back("description", description.substr(0, 250));
     const auto tail = "/projects/" + url_build::segment(cfg_.project) + "/rollback/" + url_build::segment(deployment_id);
@@ -229,14 +233,14 @@ asio::awaitable<api_result<void>> vercel_client::rollback(std::string deployment
     // the answer, and a second POST would repeat the mutation.
     if (!r && is_unknown_route(r.error())) r = co_await send("POST", "/v9" + tail, q, "{}");
     if (!r) co_return r.error();
-    co_return api_result<void>{};
+    co_return outcome<void>{};
 }
 
-bool is_unknown_route(const api_error& e) {
-    return e.http_status == 404 && e.message.find("eployment") == std::string::npos;
+bool is_unknown_route(const failure& e) {
+    return e.http_status == 404 && e.detail.find("eployment") == std::string::npos;
 }
 
-asio::awaitable<api_result<std::vector<promote_alias_status>>> vercel_client::list_promote_aliases(bool failed_only) {
+asio::awaitable<outcome<std::vector<promote_alias_status>>> vercel_client::list_promote_aliases(bool failed_only) {
     string_pairs q{{"limit", "100"}};
     if (failed_only) q.emplace_back("failedOnly", "true");
     auto r = co_await send("GET", "/v1/projects/" + url_build::segment(cfg_.project) + "/promote/aliases", std::move(q), {});
@@ -269,21 +273,21 @@ alias_job_wait make_wait(std::string type, std::string deployment_id, std::int64
 }
 }  // namespace
 
-asio::awaitable<api_result<alias_job_result>> vercel_client::wait_for_promote(std::string deployment_id,
-                                                                              std::int64_t baseline_ms,
-                                                                              milliseconds timeout,
-                                                                              milliseconds poll_interval) {
+asio::awaitable<outcome<alias_job_result>> vercel_client::wait_for_promote(std::string deployment_id,
+                                                                           std::int64_t baseline_ms,
+                                                                           milliseconds timeout,
+                                                                           milliseconds poll_interval) {
     co_return co_await follow_alias_job(make_wait("promote", std::move(deployment_id), baseline_ms, timeout, poll_interval));
 }
 
-asio::awaitable<api_result<alias_job_result>> vercel_client::wait_for_rollback(std::string deployment_id,
-                                                                               std::int64_t baseline_ms,
-                                                                               milliseconds timeout,
-                                                                               milliseconds poll_interval) {
+asio::awaitable<outcome<alias_job_result>> vercel_client::wait_for_rollback(std::string deployment_id,
+                                                                            std::int64_t baseline_ms,
+                                                                            milliseconds timeout,
+                                                                            milliseconds poll_interval) {
     co_return co_await follow_alias_job(make_wait("rollback", std::move(deployment_id), baseline_ms, timeout, poll_interval));
 }
 
-asio::awaitable<api_result<alias_job_result>> vercel_client::follow_alias_job(alias_job_wait w) {
+asio::awaitable<outcome<alias_job_result>> vercel_client::follow_alias_job(alias_job_wait w) {
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
     const auto deadline = start + w.timeout;
@@ -334,10 +338,8 @@ asio::awaitable<api_result<alias_job_result>> vercel_client::follow_alias_job(al
                     co_return res;
                 }
                 if (since(start) >= w.appear_within)
-                    co_return api_error{std::string(service_name), 0, "no_trace",
-                                        fmt::format("no {} of {} appeared at Vercel within {} s", w.type,
-                                                    w.deployment_id, secs(w.appear_within)),
-                                        {}};
+                    co_return vercel_failure(errc::no_trace, fmt::format("no {} of {} appeared at Vercel within {} s",
+                                                                         w.type, w.deployment_id, secs(w.appear_within)));
             }
         }
         if (finished) {
@@ -351,22 +353,19 @@ asio::awaitable<api_result<alias_job_result>> vercel_client::follow_alias_job(al
             if (remaining() == milliseconds(0)) co_return *finished;
         }
         if (since(last_answer) >= w.silence_limit)
-            co_return api_error{std::string(service_name), 0, "not_answering",
-                                fmt::format("Vercel has not answered for {} s while following the {} of {} ({})",
-                                            secs(since(last_answer)), w.type, w.deployment_id, last_seen),
-                                {}};
+            co_return vercel_failure(errc::not_answering,
+                                     fmt::format("Vercel has not answered for {} s while following the {} of {} ({})",
+                                                 secs(since(last_answer)), w.type, w.deployment_id, last_seen));
         if (remaining() == milliseconds(0))
-            co_return api_error{std::string(service_name), 0, "timeout",
-                                fmt::format("{} of {} not finished after {} s ({})", w.type, w.deployment_id,
-                                            secs(w.timeout), last_seen),
-                                {}};
+            co_return vercel_failure(errc::timeout, fmt::format("{} of {} not finished after {} s ({})", w.type,
+                                                                w.deployment_id, secs(w.timeout), last_seen));
         co_await sleep_for(std::min(w.poll_interval, remaining()));
     }
 }
 
-asio::awaitable<api_result<vercel_deployment>> vercel_client::wait_for_ready(std::string deployment_id,
-                                                                            milliseconds timeout,
-                                                                            milliseconds poll_interval) {
+asio::awaitable<outcome<vercel_deployment>> vercel_client::wait_for_ready(std::string deployment_id,
+                                                                          milliseconds timeout,
+                                                                          milliseconds poll_interval) {
     using clock = std::chrono::steady_clock;
     const auto deadline = clock::now() + timeout;
     std::string last_seen = "unknown";
@@ -381,11 +380,10 @@ asio::awaitable<api_result<vercel_deployment>> vercel_client::wait_for_ready(std
         }
         const auto left = std::chrono::duration_cast<milliseconds>(deadline - clock::now());
         if (left <= milliseconds(0))
-            co_return api_error{std::string(service_name), 0, "timeout",
-                                fmt::format("deployment {} not ready after {} s (last state {})", deployment_id,
-                                            std::chrono::duration_cast<std::chrono::seconds>(timeout).count(),
-                                            last_seen),
-                                {}};
+            co_return vercel_failure(errc::timeout,
+                                     fmt::format("deployment {} not ready after {} s (last state {})", deployment_id,
+                                                 std::chrono::duration_cast<std::chrono::seconds>(timeout).count(),
+                                                 last_seen));
         co_await sleep_for(std::min(poll_interval, left));
     }
 }

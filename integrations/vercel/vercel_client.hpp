@@ -1,6 +1,6 @@
 #pragma once
 // Vercel REST client (reference/vercel.md). Plain structs in, plain structs
-// out; expected failures come back as api_error values. Promote, rollback and
+// out; expected failures come back as failure values. Promote, rollback and
 // create are never retried: on any doubt the caller re-reads state.
 #include "bot/config.hpp"
 #include "bot/net/http_client.hpp"
@@ -178,12 +178,12 @@ std::string_view render_staging_model(vercel_staging_model m);
 // Pure parsers (tolerant; exposed for tests).
 vercel_deployment parse_vercel_deployment(std::string_view json_text);
 vercel_project parse_vercel_project(std::string_view json_text);
-api_error parse_vercel_error(int status, std::string_view body);
+failure parse_vercel_error(int status, std::string_view body);
 // Pure: where a link to a deployment goes in Slack: its inspector page, else
 // https:// + its host (Vercel gives bare host names; Slack does not link those).
 std::string deployment_link(const vercel_deployment& d);
 // Pure: a 404 that says the route does not exist (not that the deployment does not).
-bool is_unknown_route(const api_error& e);
+bool is_unknown_route(const failure& e);
 
 struct vercel_client_options {
     api_retry_options retry{};
@@ -195,15 +195,15 @@ class vercel_client {
 public:
     vercel_client(http_client& http, config::vercel_t cfg, std::string token, vercel_client_options opts = {});
 
-    asio::awaitable<api_result<vercel_alias>> get_alias(std::string domain);
-    asio::awaitable<api_result<vercel_deployment>> get_deployment(std::string id_or_url);
-    asio::awaitable<api_result<std::vector<vercel_deployment>>> list_deployments(deployment_filter filter);
-    asio::awaitable<api_result<vercel_project>> get_project();
-    asio::awaitable<api_result<promote_result>> promote(std::string deployment_id);
-    asio::awaitable<api_result<vercel_deployment>> create_deployment(create_deployment_request req);
+    asio::awaitable<outcome<vercel_alias>> get_alias(std::string domain);
+    asio::awaitable<outcome<vercel_deployment>> get_deployment(std::string id_or_url);
+    asio::awaitable<outcome<std::vector<vercel_deployment>>> list_deployments(deployment_filter filter);
+    asio::awaitable<outcome<vercel_project>> get_project();
+    asio::awaitable<outcome<promote_result>> promote(std::string deployment_id);
+    asio::awaitable<outcome<vercel_deployment>> create_deployment(create_deployment_request req);
     // v1, then v9 when v1 answers 404.
-    asio::awaitable<api_result<void>> rollback(std::string deployment_id, std::string description);
-    asio::awaitable<api_result<std::vector<promote_alias_status>>> list_promote_aliases(bool failed_only);
+    asio::awaitable<outcome<void>> rollback(std::string deployment_id, std::string description);
+    asio::awaitable<outcome<std::vector<promote_alias_status>>> list_promote_aliases(bool failed_only);
     // The production deployment deploybot created for `attempt` (meta
     // deployBotAttempt), "" when there is none or Vercel did not answer: how a
     // build whose create answer was lost, or made before a restart, is found.
@@ -213,24 +213,24 @@ public:
     // finished, then checks the production alias. Errors: "timeout" (not
     // finished within the timeout), "no_trace" (appear_within passed with no job
     // of ours), "not_answering" (silence_limit passed without one answer).
-    asio::awaitable<api_result<alias_job_result>> follow_alias_job(alias_job_wait w);
+    asio::awaitable<outcome<alias_job_result>> follow_alias_job(alias_job_wait w);
     // follow_alias_job for a promote / rollback with `baseline_ms` as above.
-    asio::awaitable<api_result<alias_job_result>> wait_for_promote(std::string deployment_id, std::int64_t baseline_ms,
-                                                                   std::chrono::milliseconds timeout,
-                                                                   std::chrono::milliseconds poll_interval);
-    asio::awaitable<api_result<alias_job_result>> wait_for_rollback(std::string deployment_id, std::int64_t baseline_ms,
-                                                                    std::chrono::milliseconds timeout,
-                                                                    std::chrono::milliseconds poll_interval);
+    asio::awaitable<outcome<alias_job_result>> wait_for_promote(std::string deployment_id, std::int64_t baseline_ms,
+                                                                std::chrono::milliseconds timeout,
+                                                                std::chrono::milliseconds poll_interval);
+    asio::awaitable<outcome<alias_job_result>> wait_for_rollback(std::string deployment_id, std::int64_t baseline_ms,
+                                                                 std::chrono::milliseconds timeout,
+                                                                 std::chrono::milliseconds poll_interval);
     // Polls the deployment until READY/ERROR/CANCELED; returns it in that state.
-    asio::awaitable<api_result<vercel_deployment>> wait_for_ready(std::string deployment_id,
-                                                                  std::chrono::milliseconds timeout,
-                                                                  std::chrono::milliseconds poll_interval);
+    asio::awaitable<outcome<vercel_deployment>> wait_for_ready(std::string deployment_id,
+                                                               std::chrono::milliseconds timeout,
+                                                               std::chrono::milliseconds poll_interval);
 
     std::int64_t now_ms() const;
 
 private:
-    asio::awaitable<api_result<http_response>> send(std::string method, std::string path, string_pairs query,
-                                                    std::string body);
+    asio::awaitable<outcome<http_response>> send(std::string method, std::string path, string_pairs query,
+                                                 std::string body);
 
     http_client& http_;
     config::vercel_t cfg_;

@@ -25,21 +25,6 @@ bool truthy(const json::object& o, std::string_view key) {
     return false;
 }
 
-std::string code_for_status(int status) {
-    switch (status) {
-    case 400: return "bad_request";
-    case 401:
-    case 403: return "forbidden";
-    case 402: return "payment_required";
-    case 404: return "not_found";
-    case 409: return "conflict";
-    case 410: return "gone";
-    case 422: return "unprocessable";
-    case 429: return "rate_limited";
-    default: return status >= 500 ? "internal_server_error" : fmt::format("http_{}", status);
-    }
-}
-
 // The error object: {"error":{…}} or, from some APIs, {"err":{…}}.
 const json::object* error_object(const json::object& o) {
     if (auto* e = obj_of(o, "error")) return e;
@@ -176,20 +161,20 @@ vercel_project parse_vercel_project(std::string_view text) {
     return project_from(v->get_object());
 }
 
-api_error parse_vercel_error(int status, std::string_view body) {
-    api_error e{std::string(service_name), status, code_for_status(status), {}, {}};
+failure parse_vercel_error(int status, std::string_view body) {
+    failure e(status_errc(status), std::string(service_name), status);
     if (auto v = parse_body(body); v && v->is_object()) {
         const auto& o = v->get_object();
         if (auto* eo = error_object(o)) {
-            if (auto c = str_of(*eo, "code"); !c.empty()) e.code = c;
-            e.message = str_of(*eo, "message");
+            e.reason = str_of(*eo, "code");   // Vercel's own word, kept for people; we decide on the status
+            e.detail = str_of(*eo, "message");
         } else if (auto* es = o.if_contains("error"); es && es->is_string()) {
-            e.message = std::string(es->get_string());
+            e.detail = std::string(es->get_string());
         } else if (auto* es2 = o.if_contains("err"); es2 && es2->is_string()) {
-            e.message = std::string(es2->get_string());
+            e.detail = std::string(es2->get_string());
         }
     }
-    if (e.message.empty()) e.message = fmt::format("HTTP {}", status);
+    if (e.detail.empty()) e.detail = fmt::format("HTTP {}", status);
     return e;
 }
 

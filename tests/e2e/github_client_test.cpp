@@ -75,7 +75,7 @@ TEST_CASE("github client: branch head with the mandatory headers") {
 
     auto missing = run_on(env.ioc, env.client.get_branch_head("nope"));
     REQUIRE(missing.has_error());
-    CHECK(missing.error().code == "not_found");
+    CHECK(missing.error().code == errc::not_found);
     CHECK(missing.error().http_status == 404);
 }
 
@@ -85,8 +85,8 @@ TEST_CASE("github client: bad token is 401 and the token never shows in the erro
     auto r = run_on(env.ioc, env.client.get_branch_head("main"));
     REQUIRE(r.has_error());
     CHECK(r.error().http_status == 401);
-    CHECK(r.error().code == "unauthorized");
-    CHECK(r.error().message == "Bad credentials");
+    CHECK(r.error().code == errc::auth_failed);
+    CHECK(r.error().detail == "Bad credentials");
     CHECK(r.error().to_string().find("ghp_") == std::string::npos);
     CHECK(env.fake.requests().size() == 1);
 }
@@ -264,13 +264,13 @@ TEST_CASE("github client: create issue, 410 when disabled, 422 without title") {
     auto invalid = run_on(env.ioc, env.client.create_issue("", "x", {}));
     REQUIRE(invalid.has_error());
     CHECK(invalid.error().http_status == 422);
-    CHECK(invalid.error().code == "validation_failed");
+    CHECK(invalid.error().code == errc::bad_request);
 
     env.fake.set_issues_disabled(true);
     auto gone = run_on(env.ioc, env.client.create_issue("t", "b", {}));
     REQUIRE(gone.has_error());
-    CHECK(gone.error().code == "gone");
-    CHECK(gone.error().message == "Issues are disabled for this repo");
+    CHECK(gone.error().code == errc::rejected);
+    CHECK(gone.error().detail == "Issues are disabled for this repo");
 }
 
 TEST_CASE("github client: 429 with retry-after 1 s is retried after the wait") {
@@ -300,9 +300,9 @@ TEST_CASE("github client: 403 without rate-limit signals is a permission error, 
     env.fake.script_limit(1, gh_limit_mode::permission, 403);
     auto r = run_on(env.ioc, env.client.get_branch_head("main"));
     REQUIRE(r.has_error());
-    CHECK(r.error().code == "forbidden");
+    CHECK(r.error().code == errc::forbidden);
     CHECK(r.error().http_status == 403);
-    CHECK(r.error().message == "Resource not accessible by personal access token");
+    CHECK(r.error().detail == "Resource not accessible by personal access token");
     CHECK(env.fake.requests().size() == 1);
 }
 
@@ -312,7 +312,7 @@ TEST_CASE("github client: secondary limit beyond max_wait returns rate_limited w
     env.fake.script_limit(1, gh_limit_mode::secondary_without_retry_after, 403);
     auto r = run_on(env.ioc, env.client.get_branch_head("main"));
     REQUIRE(r.has_error());
-    CHECK(r.error().code == "rate_limited");
+    CHECK(r.error().code == errc::rate_limited);
     REQUIRE(r.error().retry_after.has_value());
     CHECK(*r.error().retry_after == 60s);
     CHECK(env.fake.requests().size() == 1);
@@ -323,7 +323,7 @@ TEST_CASE("github client: a rate-limited POST is not retried") {
     env.fake.script_limit(1, gh_limit_mode::retry_after, 429, 1);
     auto r = run_on(env.ioc, env.client.create_issue("Post-mortem", "b", {}));
     REQUIRE(r.has_error());
-    CHECK(r.error().code == "rate_limited");
+    CHECK(r.error().code == errc::rate_limited);
     CHECK(r.error().retry_after == std::optional<std::chrono::seconds>(1s));
     CHECK(env.fake.requests().size() == 1);
     CHECK(env.fake.issues().empty());
@@ -484,7 +484,7 @@ TEST_CASE("github client: errors and non-GETs are never cached") {
     REQUIRE(missing.has_error());
     auto again = run_on(env.ioc, env.client.get_branch_head("nope"));
     REQUIRE(again.has_error());
-    CHECK(again.error().code == "not_found");
+    CHECK(again.error().code == errc::not_found);
     REQUIRE(run_on(env.ioc, env.client.create_issue("t", "b", {})).has_value());
     REQUIRE(run_on(env.ioc, env.client.create_issue("t", "b", {})).has_value());
     auto reqs = env.fake.requests();

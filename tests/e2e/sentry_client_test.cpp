@@ -201,8 +201,8 @@ TEST_CASE("sentry client: a deploy for a release Sentry does not know is a not_f
     REQUIRE(r.has_error());
     CHECK(r.error().service == "sentry");
     CHECK(r.error().http_status == 404);
-    CHECK(r.error().code == "not_found");
-    CHECK(r.error().message == "The requested resource does not exist");
+    CHECK(r.error().code == errc::not_found);
+    CHECK(r.error().detail == "The requested resource does not exist");
     CHECK(env.fake.deploys().empty());
     CHECK(env.fake.count_requests("POST", "/deploys/") == 1);   // never retried
 }
@@ -212,8 +212,8 @@ TEST_CASE("sentry client: a refused release is a bad_request error and no deploy
     auto r = run_on(env.ioc, env.client.record_deploy(env.marker("release/1.2")));
     REQUIRE(r.has_error());
     CHECK(r.error().http_status == 400);
-    CHECK(r.error().code == "bad_request");
-    CHECK(r.error().message == "version: Invalid release version.");
+    CHECK(r.error().code == errc::bad_request);
+    CHECK(r.error().detail == "version: Invalid release version.");
     CHECK(env.fake.count_requests("POST") == 1);
     CHECK(env.fake.releases().empty());
 }
@@ -223,16 +223,16 @@ TEST_CASE("sentry client: 401 and 403 are not retried") {
     auto r = run_on(env.ioc, env.client.count_errors(deploy_time, deploy_time + 1h));
     REQUIRE(r.has_error());
     CHECK(r.error().http_status == 401);
-    CHECK(r.error().code == "unauthorized");
-    CHECK(r.error().message == "Invalid token");
+    CHECK(r.error().code == errc::auth_failed);
+    CHECK(r.error().detail == "Invalid token");
     CHECK(env.fake.count_requests() == 1);
 
     sentry_env ok;
     ok.fake.fail_all(403);
     auto f = run_on(ok.ioc, ok.client.new_issues(deploy_time, 5));
     REQUIRE(f.has_error());
-    CHECK(f.error().code == "forbidden");
-    CHECK(f.error().message == "You do not have permission to perform this action.");
+    CHECK(f.error().code == errc::forbidden);
+    CHECK(f.error().detail == "You do not have permission to perform this action.");
     CHECK(ok.fake.count_requests() == 1);
 }
 
@@ -259,7 +259,7 @@ TEST_CASE("sentry client: a persistent 429 gives up as rate_limited after max_at
     auto r = run_on(env.ioc, env.client.count_errors(deploy_time, deploy_time + 1h));
     REQUIRE(r.has_error());
     CHECK(r.error().http_status == 429);
-    CHECK(r.error().code == "rate_limited");
+    CHECK(r.error().code == errc::rate_limited);
     REQUIRE(r.error().retry_after.has_value());
     CHECK(*r.error().retry_after <= 2s);
     CHECK(env.fake.count_requests("GET") == 3);
@@ -278,15 +278,15 @@ TEST_CASE("sentry client: 5xx is retried, a persistent 5xx is unavailable") {
     auto r = run_on(env.ioc, env.client.count_errors(deploy_time, deploy_time + 1h));
     REQUIRE(r.has_error());
     CHECK(r.error().http_status == 500);
-    CHECK(r.error().code == "unavailable");
-    CHECK(r.error().message == "Internal Error");
+    CHECK(r.error().code == errc::unavailable);
+    CHECK(r.error().detail == "Internal Error");
     CHECK(env.fake.count_requests("GET") == 3);
 
     // A POST is never sent twice, whatever the status.
     env.fake.clear_requests();
     auto p = run_on(env.ioc, env.client.record_deploy(env.marker("abc123")));
     REQUIRE(p.has_error());
-    CHECK(p.error().code == "unavailable");
+    CHECK(p.error().code == errc::unavailable);
     CHECK(env.fake.count_requests("POST") == 1);
 }
 
@@ -296,14 +296,14 @@ TEST_CASE("sentry client: server down is a transport error; a POST goes out exac
     auto r = run_on(env.ioc, env.client.count_errors(deploy_time, deploy_time + 1h));
     REQUIRE(r.has_error());
     CHECK(r.error().http_status == 0);
-    CHECK(r.error().code == "transport");
+    CHECK(r.error().code == errc::transport);
     CHECK(env.fake.count_requests("GET") == 3);
     CHECK(env.fake.gets_answered() == 0);
 
     auto p = run_on(env.ioc, env.client.record_deploy(env.marker("abc123")));
     REQUIRE(p.has_error());
     CHECK(p.error().http_status == 0);
-    CHECK(p.error().code == "outcome_unknown");
+    CHECK(p.error().code == errc::outcome_unknown);
     CHECK(env.fake.count_requests("POST") == 1);
     CHECK(env.fake.releases().empty());
 
@@ -322,10 +322,10 @@ TEST_CASE("sentry client: the token never appears in an error; hostile details a
         auto r = run_on(env.ioc, env.client.count_errors(deploy_time, deploy_time + 1h));
         REQUIRE(r.has_error());
         CHECK(r.error().http_status == status);
-        CHECK(r.error().message.find(sentry_token) == std::string::npos);
+        CHECK(r.error().detail.find(sentry_token) == std::string::npos);
         CHECK(r.error().to_string().find(sentry_token) == std::string::npos);
-        CHECK(r.error().message.find("rejected") != std::string::npos);
-        CHECK(r.error().message.size() <= sentry_max_error_bytes + 32);
+        CHECK(r.error().detail.find("rejected") != std::string::npos);
+        CHECK(r.error().detail.size() <= sentry_max_error_bytes + 32);
     }
     env.fake.fail_all(0);
     env.fake.set_down(true);

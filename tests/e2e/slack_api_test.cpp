@@ -63,19 +63,21 @@ TEST_CASE("slack_api: ok:false becomes a typed error carrying Slack's code") {
     client_fixture f;
     auto r = run_on(f.ioc, f.api.post_message(msg("C0NOSUCH001", "x")));
     REQUIRE_FALSE(r.has_value());
-    CHECK(r.error().code == "channel_not_found");
-    CHECK_FALSE(r.error().is_auth_failure());
+    CHECK(r.error().reason == "channel_not_found");
+    CHECK(r.error().code == errc::not_found);
+    CHECK(r.error().code != errc::auth_failed);
     f.slack.fail_next("auth.test", 1, "invalid_auth");
     auto a = run_on(f.ioc, f.api.auth_test());
     REQUIRE_FALSE(a.has_value());
-    CHECK(a.error().is_auth_failure());
+    CHECK(a.error().code == errc::auth_failed);
+    CHECK(a.error().reason == "invalid_auth");
 }
 
 TEST_CASE("slack_api: posts to one channel are paced ~1/s, in order, none dropped, on one kept-alive connection") {
     client_fixture f;
     auto burst = [&]() -> boost::asio::awaitable<int> {
         int ok = 0;
-        std::vector<std::future<slack_result<posted_message>>> futs;
+        std::vector<std::future<outcome<posted_message>>> futs;
         for (int i = 0; i < 4; ++i)
             futs.push_back(boost::asio::co_spawn(f.ioc, f.api.post_message(msg("C0DEPLOYS01", fmt::format("m{}", i))),
                                                  boost::asio::use_future));
@@ -102,7 +104,7 @@ TEST_CASE("slack_api: updates of one message are coalesced, the latest content w
     auto posted = run_on(f.ioc, f.api.post_message(msg("C0DEPLOYS01", "v0")));
     REQUIRE(posted.has_value());
     auto many = [&]() -> boost::asio::awaitable<void> {
-        std::vector<std::future<slack_result<void>>> futs;
+        std::vector<std::future<outcome<void>>> futs;
         for (int i = 1; i <= 5; ++i)
             futs.push_back(boost::asio::co_spawn(
                 f.ioc, f.api.update_message(posted->channel, posted->ts, msg("", fmt::format("v{}", i))),

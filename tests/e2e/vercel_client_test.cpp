@@ -107,8 +107,8 @@ TEST_CASE("vercel client: project, alias and deployment reads carry teamId") {
 
     auto unknown = run_on(env.ioc, env.client.get_alias("nope.example.id"));
     REQUIRE(unknown.has_error());
-    CHECK(unknown.error().code == "not_found");
-    CHECK(unknown.error().message == "The alias was not found");
+    CHECK(unknown.error().code == errc::not_found);
+    CHECK(unknown.error().detail == "The alias was not found");
     env.check_hygiene();
 }
 
@@ -118,7 +118,7 @@ TEST_CASE("vercel client: a team project without teamId is forbidden") {
     auto p = run_on(env.ioc, env.client.get_project());
     REQUIRE(p.has_error());
     CHECK(p.error().http_status == 403);
-    CHECK(p.error().code == "forbidden");
+    CHECK(p.error().code == errc::forbidden);
     CHECK_FALSE(env.fake.requests()[0].has_query_param("teamId"));
 }
 
@@ -192,7 +192,7 @@ TEST_CASE("vercel client: a 409 on promote is an error with Vercel's message, ne
     auto pr = run_on(env.ioc, env.client.promote(s.production_id));
     REQUIRE_FALSE(pr.has_value());
     CHECK(pr.error().http_status == 409);
-    CHECK(pr.error().message.find("already the current production") != std::string::npos);
+    CHECK(pr.error().detail.find("already the current production") != std::string::npos);
     CHECK(env.fake.promote_calls() == 1);
 }
 
@@ -202,8 +202,8 @@ TEST_CASE("vercel client: promoting a preview is a 4xx error and not retried") {
     auto pr = run_on(env.ioc, env.client.promote(s.staging_id));
     REQUIRE(pr.has_error());
     CHECK(pr.error().http_status == 400);
-    CHECK(pr.error().code == "bad_request");
-    CHECK(pr.error().message.find("preview") != std::string::npos);
+    CHECK(pr.error().code == errc::bad_request);
+    CHECK(pr.error().detail.find("preview") != std::string::npos);
     CHECK(env.fake.promote_calls() == 1);
 }
 
@@ -230,7 +230,7 @@ TEST_CASE("vercel client: wait_for_promote times out while the job stays pending
     REQUIRE(run_on(env.ioc, env.client.promote(s.staging_id)).has_value());
     auto r = run_on(env.ioc, env.client.wait_for_promote(s.staging_id, env.client.now_ms(), 300ms, 50ms));
     REQUIRE(r.has_error());
-    CHECK(r.error().code == "timeout");
+    CHECK(r.error().code == errc::timeout);
 }
 
 TEST_CASE("vercel client: model B promotion by rebuild goes live by auto-assign") {
@@ -307,8 +307,9 @@ TEST_CASE("vercel client: model C rebuild from gitSource, then promote when auto
     req.git = git_source{std::nullopt, "acme", "other", "main", ""};
     auto bad = run_on(env.ioc, env.client.create_deployment(req));
     REQUIRE(bad.has_error());
-    CHECK(bad.error().code == "incorrect_git_source_info");
-    CHECK(bad.error().message == "Unknown repository");
+    CHECK(bad.error().reason == "incorrect_git_source_info");
+    CHECK(bad.error().code == errc::bad_request);
+    CHECK(bad.error().detail == "Unknown repository");
 }
 
 TEST_CASE("vercel client: wait_for_ready reports ERROR and times out on a stuck build") {
@@ -322,7 +323,7 @@ TEST_CASE("vercel client: wait_for_ready reports ERROR and times out on a stuck 
     env.fake.add_deployment({.id = "dpl_Slow1", .target = "production", .ready_state = "QUEUED"});
     auto slow = run_on(env.ioc, env.client.wait_for_ready("dpl_Slow1", 300ms, 50ms));
     REQUIRE(slow.has_error());
-    CHECK(slow.error().code == "timeout");
+    CHECK(slow.error().code == errc::timeout);
 }
 
 TEST_CASE("vercel client: rollback v1, v9 fallback, hobby restriction") {
@@ -359,7 +360,8 @@ TEST_CASE("vercel client: rollback v1, v9 fallback, hobby restriction") {
     auto hobby = run_on(env.ioc, env.client.rollback(s.previous_production_id, ""));
     REQUIRE(hobby.has_error());
     CHECK(hobby.error().http_status == 402);
-    CHECK(hobby.error().code == "payment_required");
+    CHECK(hobby.error().reason == "payment_required");
+    CHECK(hobby.error().code == errc::rejected);
     env.check_hygiene();
 }
 
@@ -368,13 +370,13 @@ TEST_CASE("vercel client: both error shapes are parsed") {
     env.fake.fail_next(1, 404, "not_found", "Deployment not found", false);
     auto a = run_on(env.ioc, env.client.get_deployment("dpl_x"));
     REQUIRE(a.has_error());
-    CHECK(a.error().code == "not_found");
-    CHECK(a.error().message == "Deployment not found");
+    CHECK(a.error().code == errc::not_found);
+    CHECK(a.error().detail == "Deployment not found");
     env.fake.fail_next(1, 400, "bad_request", "Invalid request: `limit` should be <= 100", true);
     auto b = run_on(env.ioc, env.client.get_project());
     REQUIRE(b.has_error());
-    CHECK(b.error().code == "bad_request");
-    CHECK(b.error().message == "Invalid request: `limit` should be <= 100");
+    CHECK(b.error().code == errc::bad_request);
+    CHECK(b.error().detail == "Invalid request: `limit` should be <= 100");
     CHECK(b.error().service == "vercel");
 }
 
@@ -391,7 +393,7 @@ TEST_CASE("vercel client: 429 is retried after the reset; a 429 on promote is no
     env.fake.rate_limit_next(1, 1000);
     auto pr = run_on(env.ioc, env.client.promote(s.staging_id));
     REQUIRE(pr.has_error());
-    CHECK(pr.error().code == "rate_limited");
+    CHECK(pr.error().code == errc::rate_limited);
     REQUIRE(pr.error().retry_after.has_value());
     CHECK(*pr.error().retry_after <= 1s);
     CHECK(env.count("POST", "/v10/projects/prj_7Hq2LmP0aa/promote/" + s.staging_id) == 1);
@@ -399,7 +401,7 @@ TEST_CASE("vercel client: 429 is retried after the reset; a 429 on promote is no
     env.fake.rate_limit_next(1, 60000);   // beyond max_wait: reported, not slept
     auto far = run_on(env.ioc, env.client.get_project());
     REQUIRE(far.has_error());
-    CHECK(far.error().code == "rate_limited");
+    CHECK(far.error().code == errc::rate_limited);
     CHECK(*far.error().retry_after >= 59s);
 }
 

@@ -80,7 +80,7 @@ fake_response json_response(const json::object& body, int status = 200) {
     return fake_response{status, {{"Content-Type", "application/json; charset=utf-8"}}, json::serialize(body)};
 }
 
-fake_response api_error(std::string_view error) { return json_response({{"ok", false}, {"error", error}}); }
+fake_response not_ok(std::string_view error) { return json_response({{"ok", false}, {"error", error}}); }
 
 fake_response rate_limited(int retry_after_s) {
     auto r = json_response({{"ok", false}, {"error", "ratelimited"}}, 429);
@@ -296,9 +296,9 @@ fake_response fake_slack::handle(const recorded_request& req) {
                 if (!ec) post.body = body;
                 if (rec.uses > opts_.response_url_uses ||
                     clock_type::now() - rec.issued >= opts_.response_url_ttl) {
-                    out = api_error("expired_url");
+                    out = not_ok("expired_url");
                 } else if (ec || !body.is_object()) {
-                    out = api_error("invalid_payload");
+                    out = not_ok("invalid_payload");
                 } else {
                     const auto& b = body.as_object();
                     post.accepted = true;
@@ -354,7 +354,7 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
 
     if (auto f = st.take_fault(method)) {
         switch (f->k) {
-        case state::fault::kind::error: return api_error(f->error);
+        case state::fault::kind::error: return not_ok(f->error);
         case state::fault::kind::rate_limit: return rate_limited(f->value);
         case state::fault::kind::http:
             return fake_response{f->value, {{"Content-Type", "text/html"}},
@@ -362,7 +362,7 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
         case state::fault::kind::lose: break;   // taken by take_lost(), never here
         }
     }
-    if (!known.contains(method)) return api_error("unknown_method");
+    if (!known.contains(method)) return not_ok("unknown_method");
 
     // Arguments: JSON body, form body, query string (in that precedence).
     std::string content_type = lower(req.header("Content-Type"));
@@ -372,7 +372,7 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
     if (is_json && !req.body.empty()) {
         boost::system::error_code ec;
         json::value v = json::parse(req.body, ec);
-        if (ec || !v.is_object()) return api_error("invalid_json");
+        if (ec || !v.is_object()) return not_ok("invalid_json");
         args = v.as_object();
     } else if (content_type.starts_with("application/x-www-form-urlencoded")) {
         parse_form_into(req.body, args);
@@ -421,9 +421,9 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
 
     if (method == "apps.connections.open") {
         // The app token is accepted only from the header (reference §1.1).
-        if (req.method != "POST") return api_error("insecure_request");
-        if (header_token.empty()) return api_error("not_authed");
-        if (header_token != opts_.app_token) return api_error("invalid_auth");
+        if (req.method != "POST") return not_ok("insecure_request");
+        if (header_token.empty()) return not_ok("not_authed");
+        if (header_token != opts_.app_token) return not_ok("invalid_auth");
         if (auto limited = throttle()) return *limited;
         std::string ticket = st.uuid();
         st.tickets[ticket] = false;
@@ -431,8 +431,8 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
     }
 
     std::string token = !header_token.empty() ? header_token : body_token;
-    if (token.empty()) return api_error("not_authed");
-    if (token != opts_.bot_token) return api_error("invalid_auth");
+    if (token.empty()) return not_ok("not_authed");
+    if (token != opts_.bot_token) return not_ok("invalid_auth");
     if (auto limited = throttle()) return *limited;
 
     if (method == "auth.test") {
@@ -448,9 +448,9 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
     if (method == "views.open") {
         std::string trigger = str_of(args, "trigger_id");
         auto it = st.triggers.find(trigger);
-        if (it == st.triggers.end()) return api_error("invalid_trigger_id");
-        if (it->second.second) return api_error("trigger_exchanged");
-        if (clock_type::now() - it->second.first > opts_.trigger_ttl) return api_error("expired_trigger_id");
+        if (it == st.triggers.end()) return not_ok("invalid_trigger_id");
+        if (it->second.second) return not_ok("trigger_exchanged");
+        if (clock_type::now() - it->second.first > opts_.trigger_ttl) return not_ok("expired_trigger_id");
         json::object view;
         if (auto* v = args.if_contains("view")) {
             if (v->is_object()) {
@@ -461,7 +461,7 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
                 if (!ec && parsed.is_object()) view = parsed.as_object();
             }
         }
-        if (view.empty()) return api_error("invalid_arguments");
+        if (view.empty()) return not_ok("invalid_arguments");
         it->second.second = true;
         std::string id = "V0MODAL" + std::to_string(++st.view_counter);
         st.views.push_back({id, trigger, view});
@@ -476,7 +476,7 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
         // Newest first; top-level messages and broadcast replies, as Slack lists them.
         if (std::find(opts_.member_channels.begin(), opts_.member_channels.end(), channel) ==
             opts_.member_channels.end())
-            return api_error(channel.empty() ? "channel_not_found" : "not_in_channel");
+            return not_ok(channel.empty() ? "channel_not_found" : "not_in_channel");
         const std::string oldest = str_of(args, "oldest");
         const bool with_metadata = truthy(args, "include_all_metadata");
         std::size_t limit = 100;
@@ -510,10 +510,10 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
         } else if (v.is_string()) {
             boost::system::error_code ec;
             auto parsed = json::parse(v.as_string(), ec);
-            if (ec || !parsed.is_array()) return api_error("invalid_blocks_format");
+            if (ec || !parsed.is_array()) return not_ok("invalid_blocks_format");
             blocks = parsed.as_array();
         } else if (!v.is_null()) {
-            return api_error("invalid_blocks_format");
+            return not_ok("invalid_blocks_format");
         }
     }
     auto check_blocks = [&]() -> std::optional<fake_response> {
@@ -532,23 +532,23 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
     std::string text = str_of(args, "text");
 
     if (method == "chat.postMessage" || method == "chat.postEphemeral") {
-        if (!known_channel) return api_error("channel_not_found");
-        if (archived) return api_error("is_archived");
-        if (!member) return api_error("not_in_channel");
-        if (text.empty() && blocks.empty()) return api_error("no_text");
+        if (!known_channel) return not_ok("channel_not_found");
+        if (archived) return not_ok("is_archived");
+        if (!member) return not_ok("not_in_channel");
+        if (text.empty() && blocks.empty()) return not_ok("no_text");
         if (auto bad = check_blocks()) return *bad;
         std::string thread_ts = str_of(args, "thread_ts");
         if (method == "chat.postEphemeral") {
             std::string user = str_of(args, "user");
-            if (user.empty()) return api_error("user_not_in_channel");
-            if (utf8_length(text) > 4000) return api_error("msg_too_long");
+            if (user.empty()) return not_ok("user_not_in_channel");
+            if (utf8_length(text) > 4000) return not_ok("msg_too_long");
             std::string ts = st.next_ts();
             st.ephemerals.push_back({channel, user, text, blocks, ts, thread_ts, "chat.postEphemeral"});
             return ok({{"message_ts", ts}});
         }
         if (!thread_ts.empty()) {
             slack_message* parent = st.find_message(channel, thread_ts);
-            if (!parent) return api_error("thread_not_found");
+            if (!parent) return not_ok("thread_not_found");
             if (!parent->thread_ts.empty()) thread_ts = parent->thread_ts;   // replies go to the root
         }
         auto& b = st.buckets[channel];
@@ -573,12 +573,12 @@ fake_response fake_slack::handle_api(const recorded_request& req) {
 
     // chat.update
     std::string ts = str_of(args, "ts");
-    if (!known_channel) return api_error("channel_not_found");
-    if (archived) return api_error("is_archived");
+    if (!known_channel) return not_ok("channel_not_found");
+    if (archived) return not_ok("is_archived");
     slack_message* m = st.find_message(channel, ts);
-    if (!m) return api_error("message_not_found");
-    if (m->bot_id != opts_.bot_id) return api_error("cant_update_message");
-    if (utf8_length(text) > 4000) return api_error("msg_too_long");
+    if (!m) return not_ok("message_not_found");
+    if (m->bot_id != opts_.bot_id) return not_ok("cant_update_message");
+    if (utf8_length(text) > 4000) return not_ok("msg_too_long");
     if (has_blocks_key) {
         if (auto bad = check_blocks()) return *bad;
         m->blocks = blocks;

@@ -17,10 +17,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     static constexpr std::array statuses{400, 401, 403, 404, 409, 410, 422, 429, 500, 502, 0, 299, 999};
     const int status = statuses[(size + (size > 0 ? data[0] : 0)) % statuses.size()];
-    const api_error e = parse_github_error(status, text);
+    const failure e = parse_github_error(status, text);
     FUZZ_CHECK(e.service == "github");
     FUZZ_CHECK(e.http_status == status);
-    FUZZ_CHECK(!e.code.empty() && !e.message.empty());
+    FUZZ_CHECK(e.code != errc::ok && !e.detail.empty());
     (void)e.to_string();
 
     const std::string first = make_first_line(text);

@@ -29,10 +29,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     static constexpr std::array statuses{400, 401, 402, 403, 404, 409, 410, 422, 429, 500, 503, 0, 299};
     const int status = statuses[(size + (size > 0 ? data[0] : 0)) % statuses.size()];
-    const api_error e = parse_vercel_error(status, text);
+    const failure e = parse_vercel_error(status, text);
     FUZZ_CHECK(e.service == "vercel");
     FUZZ_CHECK(e.http_status == status);
-    FUZZ_CHECK(!e.code.empty() && !e.message.empty());
+    FUZZ_CHECK(e.code != errc::ok && !e.detail.empty());
     (void)e.to_string();
     return 0;
 }

@@ -1,5 +1,6 @@
 #include "integrations/api_retry.hpp"
 #include "integrations/github/github_client.hpp"
+#include "integrations/sentry/sentry_client.hpp"
 #include "integrations/vercel/vercel_client.hpp"
 
 #include <doctest/doctest.h>
@@ -58,21 +59,21 @@ TEST_CASE("github: secondary limit without retry-after waits >= 60 s then double
     CHECK(d3.wait == 240s);
     auto d4 = decide_github_retry(s, 4, true, now_ms, opts);
     CHECK(d4.action == retry_action::give_up);
-    CHECK(d4.error_code == "rate_limited");
+    CHECK(d4.code == errc::rate_limited);
 }
 
 TEST_CASE("github: 403 without rate-limit signals is a permission error, never retried") {
     github_limit_signals s{403, std::nullopt, 4999, now_s + 3600, "Resource not accessible by personal access token"};
     auto d = decide_github_retry(s, 1, true, now_ms, test_opts());
     CHECK(d.action == retry_action::done);
-    CHECK(d.error_code == "forbidden");
+    CHECK(d.code == errc::forbidden);
 }
 
 TEST_CASE("github: wait beyond max_wait gives up at once with the wait") {
     github_limit_signals s{403, std::nullopt, 0, now_s + 3000, ""};
     auto d = decide_github_retry(s, 1, true, now_ms, test_opts());
     CHECK(d.action == retry_action::give_up);
-    CHECK(d.error_code == "rate_limited");
+    CHECK(d.code == errc::rate_limited);
     CHECK(d.wait == 3000s);
 }
 
@@ -116,7 +117,7 @@ TEST_CASE("vercel: 5xx retryable for GET only; POST never retried") {
     }
     auto post429 = decide_vercel_retry({429, now_ms + 1000, {}, {}}, 1, false, now_ms, test_opts());
     CHECK(post429.action == retry_action::give_up);
-    CHECK(post429.error_code == "rate_limited");
+    CHECK(post429.code == errc::rate_limited);
     CHECK(post429.wait == 1s);
     CHECK(decide_vercel_retry({409, {}, {}, {}}, 1, true, now_ms, test_opts()).action == retry_action::done);
 }
@@ -153,23 +154,24 @@ TEST_CASE("int header parsing is strict") {
 
 TEST_CASE("github error bodies keep the message and validation details") {
     auto e = parse_github_error(422, R"({"message":"Validation Failed","errors":[{"resource":"Issue","code":"missing_field","field":"title"}]})");
-    CHECK(e.code == "validation_failed");
-    CHECK(e.message == "Validation Failed (title missing_field)");
+    CHECK(e.code == errc::bad_request);
+    CHECK(e.detail == "Validation Failed (title missing_field)");
     auto e2 = parse_github_error(404, "not json");
-    CHECK(e2.code == "not_found");
-    CHECK(e2.message == "HTTP 404");
+    CHECK(e2.code == errc::not_found);
+    CHECK(e2.detail == "HTTP 404");
     CHECK(make_first_line("Fix cart (#412)\n\nlong body") == "Fix cart (#412)");
 }
 
 TEST_CASE("vercel error bodies: both {error} and {err} shapes") {
     auto a = parse_vercel_error(404, R"({"error":{"code":"not_found","message":"Deployment not found"}})");
-    CHECK(a.code == "not_found");
-    CHECK(a.message == "Deployment not found");
+    CHECK(a.code == errc::not_found);
+    CHECK(a.detail == "Deployment not found");
     auto b = parse_vercel_error(400, R"({"err":{"code":"missing_name","message":"name required"}})");
-    CHECK(b.code == "missing_name");
-    CHECK(b.message == "name required");
+    CHECK(b.reason == "missing_name");
+    CHECK(b.code == errc::bad_request);
+    CHECK(b.detail == "name required");
     auto c = parse_vercel_error(502, "<html>");
-    CHECK(c.code == "internal_server_error");
+    CHECK(c.code == errc::unavailable);
     CHECK(c.service == "vercel");
 }
 
@@ -225,9 +227,40 @@ TEST_CASE("vercel deployment parse: meta, gitSource fallback, truthy aliasAssign
     CHECK(parse_vercel_deployment(R"({"id":"x","readyState":"BLOCKED"})").is_terminal());   // final (vercel.md §3.2)
 }
 
-TEST_CASE("api_error renders without secrets and with retry time") {
-    api_error e{"vercel", 429, "rate_limited", "Rate limit exceeded", std::chrono::seconds(12)};
+TEST_CASE("failure renders without secrets and with retry time") {
+    failure e(errc::rate_limited, "vercel", 429, "Rate limit exceeded", std::chrono::seconds(12));
     CHECK(e.to_string() == "vercel 429 rate_limited: Rate limit exceeded (retry after 12 s)");
+    // Vercel's own word is shown; the decision is on the status.
+    auto v = parse_vercel_error(404, R"({"error":{"code":"deployment_not_found","message":"Deployment not found"}})");
+    CHECK(v.code == errc::not_found);
+    CHECK(v.to_string() == "vercel 404 deployment_not_found: Deployment not found");
+    CHECK(parse_github_error(404, R"({"message":"Not Found"})").to_string() == "github 404 not_found: Not Found");
+}
+
+TEST_CASE("parse_github_error, parse_vercel_error, parse_sentry_error: every status → errc") {
+    const std::pair<int, errc> table[] = {
+        {400, errc::bad_request}, {401, errc::auth_failed}, {402, errc::rejected},    {403, errc::forbidden},
+        {404, errc::not_found},   {409, errc::conflict},    {410, errc::rejected},    {422, errc::bad_request},
+        {429, errc::rate_limited}, {500, errc::unavailable}, {502, errc::unavailable}, {503, errc::unavailable},
+        {504, errc::unavailable}, {418, errc::rejected},    {302, errc::http_status},
+    };
+    for (auto [status, want] : table) {
+        CAPTURE(status);
+        const auto g = parse_github_error(status, R"({"message":"m"})");
+        const auto v = parse_vercel_error(status, R"({"error":{"code":"some_word","message":"m"}})");
+        const auto s = parse_sentry_error(status, R"({"detail":"m"})");
+        CHECK(g.code == want);
+        CHECK(v.code == want);
+        CHECK(s.code == want);
+        for (const failure* f : {&g, &v, &s}) {
+            CHECK(f->http_status == status);
+            CHECK(f->detail == "m");
+        }
+        CHECK(g.reason.empty());
+        CHECK(v.reason == "some_word");
+        CHECK(s.reason.empty());
+        CHECK(parse_vercel_error(status, "").reason.empty());
+    }
 }
 
 TEST_CASE("vercel parse: BLOCKED is a final state, reported with its readyStateReason") {

@@ -63,7 +63,7 @@ TEST_CASE("sentry parse: anything else is a bad_json error, never a made-up coun
         auto r = parse_sentry_count(body);
         REQUIRE(r.has_error());
         CHECK(r.error().service == "sentry");
-        CHECK(r.error().code == "bad_json");
+        CHECK(r.error().code == errc::bad_json);
     }
 }
 
@@ -105,7 +105,7 @@ TEST_CASE("sentry parse: issues with a string count, tolerant of missing fields"
         CAPTURE(body);
         auto bad = parse_sentry_issues(body);
         REQUIRE(bad.has_error());
-        CHECK(bad.error().code == "bad_json");
+        CHECK(bad.error().code == errc::bad_json);
     }
 }
 
@@ -113,18 +113,18 @@ TEST_CASE("sentry parse: errors carry the detail and the code for the status") {
     auto e = parse_sentry_error(404, R"j({"detail":"The requested resource does not exist"})j");
     CHECK(e.service == "sentry");
     CHECK(e.http_status == 404);
-    CHECK(e.code == "not_found");
-    CHECK(e.message == "The requested resource does not exist");
-    CHECK(parse_sentry_error(400, R"j({"detail":"Invalid query: x"})j").code == "bad_request");
-    CHECK(parse_sentry_error(401, R"j({"detail":"Invalid token"})j").code == "unauthorized");
-    CHECK(parse_sentry_error(403, "{}").code == "forbidden");
-    CHECK(parse_sentry_error(429, "{}").code == "rate_limited");
-    CHECK(parse_sentry_error(503, "{}").code == "unavailable");
-    CHECK(parse_sentry_error(409, "{}").code == "http_409");
-    CHECK(parse_sentry_error(502, "<html>Bad Gateway</html>").message == "HTTP 502");
-    CHECK(parse_sentry_error(403, R"j({"detail":{"code":"x","message":"Feature not enabled"}})j").message ==
+    CHECK(e.code == errc::not_found);
+    CHECK(e.detail == "The requested resource does not exist");
+    CHECK(parse_sentry_error(400, R"j({"detail":"Invalid query: x"})j").code == errc::bad_request);
+    CHECK(parse_sentry_error(401, R"j({"detail":"Invalid token"})j").code == errc::auth_failed);
+    CHECK(parse_sentry_error(403, "{}").code == errc::forbidden);
+    CHECK(parse_sentry_error(429, "{}").code == errc::rate_limited);
+    CHECK(parse_sentry_error(503, "{}").code == errc::unavailable);
+    CHECK(parse_sentry_error(409, "{}").code == errc::conflict);
+    CHECK(parse_sentry_error(502, "<html>Bad Gateway</html>").detail == "HTTP 502");
+    CHECK(parse_sentry_error(403, R"j({"detail":{"code":"x","message":"Feature not enabled"}})j").detail ==
           "Feature not enabled");
-    CHECK(parse_sentry_error(400, R"j({"version":["This field is required."]})j").message ==
+    CHECK(parse_sentry_error(400, R"j({"version":["This field is required."]})j").detail ==
           "version: This field is required.");
 }
 
@@ -134,12 +134,12 @@ TEST_CASE("sentry parse: an error message from a body is bounded and scrubbed of
     std::string detail = "bad token " + secret + " ";
     for (int i = 0; i < 400; ++i) detail += "é";   // 2 bytes each: the cut must not split one
     auto e = parse_sentry_error(401, R"j({"detail":")j" + detail + R"j("})j");
-    CHECK(e.message.find(secret) == std::string::npos);
-    CHECK(e.message.rfind("bad token ", 0) == 0);
-    CHECK(e.message.size() <= sentry_max_error_bytes + 32);
-    CHECK(e.message.size() > 100);
+    CHECK(e.detail.find(secret) == std::string::npos);
+    CHECK(e.detail.rfind("bad token ", 0) == 0);
+    CHECK(e.detail.size() <= sentry_max_error_bytes + 32);
+    CHECK(e.detail.size() > 100);
     // Valid UTF-8: no stray continuation byte before the truncation marker.
-    auto cut = e.message.find("\xC3\xA9\xE2");   // "é" followed by "…"
+    auto cut = e.detail.find("\xC3\xA9\xE2");   // "é" followed by "…"
     CHECK(cut != std::string::npos);
 }
 
@@ -193,15 +193,15 @@ TEST_CASE("sentry retry: 5xx and transport back off; attempts bounded; POST and 
     CHECK(d.wait == 200ms);
     d = decide_sentry_retry({500, std::nullopt, std::nullopt}, 4, true, now, opt);
     CHECK(d.action == retry_action::give_up);
-    CHECK(d.error_code == "unavailable");
+    CHECK(d.code == errc::unavailable);
     d = decide_sentry_retry({0, std::nullopt, std::nullopt}, 1, true, now, opt);
     CHECK(d.action == retry_action::retry);
     d = decide_sentry_retry({0, std::nullopt, std::nullopt}, 4, true, now, opt);
     CHECK(d.action == retry_action::give_up);
-    CHECK(d.error_code.empty());   // the caller keeps the transport code
+    CHECK(d.code == errc::ok);   // the caller keeps the transport code
     d = decide_sentry_retry({429, now / 1000 + 1, std::nullopt}, 4, true, now, opt);
     CHECK(d.action == retry_action::give_up);
-    CHECK(d.error_code == "rate_limited");
+    CHECK(d.code == errc::rate_limited);
     CHECK(d.wait == 1000ms);
 
     for (int status : {0, 429, 500, 502}) {
