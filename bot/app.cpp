@@ -16,6 +16,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
@@ -230,15 +231,19 @@ struct app::impl {
         spawn((*handler)(std::move(click)), "action");
     }
 
-    // Writes queued audit rows and dedup ids behind the hot path, one
-    // transaction per tick.
+    // Writes queued audit rows and dedup ids behind the hot path once a
+    // second, in transactions of at most flush_batch inputs with the loop
+    // handed back between them: at thousands of envelopes a second, one
+    // transaction of everything held the acks behind it for ~13 ms.
+    static constexpr std::size_t flush_batch = 256;
     static asio::awaitable<void> flush_loop(impl* self) {
         asio::steady_timer timer(self->ioc_);
         while (!self->stopping_) {
             timer.expires_after(std::chrono::seconds(1));
             auto [ec] = co_await timer.async_wait(use_tuple);
             if (ec) break;
-            self->db_->flush_pending(self->clock_());
+            while (!self->stopping_ && self->db_->flush_pending(self->clock_(), false, flush_batch) == flush_batch)
+                co_await asio::post(self->ioc_, use_tuple);
         }
     }
 

@@ -19,4 +19,7 @@ command_request parse_command(std::string_view command, std::string_view text);
 
 std::string_view to_string(subcommand s);
 
+// Pure: `s` without leading and trailing white space (std::isspace).
+std::string_view trim(std::string_view s);
+
 }  // namespace deploybot

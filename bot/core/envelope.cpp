@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -105,7 +106,11 @@ frame parse_frame_unchecked(std::string_view text) {
     json::parse_options opts;
     opts.max_depth = max_json_depth;
     boost::system::error_code ec;
-    json::value root = json::parse(text, ec, {}, opts);
+    // One arena per frame: the tree (and the payload moved out of it, which
+    // keeps the arena alive) costs a few allocations instead of one per
+    // string, object and array, and is released at once.
+    json::value root = json::parse(
+        text, ec, json::make_shared_resource<json::monotonic_resource>(2 * text.size() + 512), opts);
     if (ec) return invalid_frame{"invalid JSON: " + ec.message(), std::nullopt};
 
     const json::object* obj = root.if_object();
@@ -135,7 +140,11 @@ frame parse_frame_unchecked(std::string_view text) {
     }
     if (!envelope_id) return invalid_frame{"frame of type '" + std::string(type_sv) + "' has no envelope_id", std::nullopt};
 
-    envelope_frame e;
+    // Move-constructed, so the payload keeps the frame's arena (assigning it to
+    // a default-constructed object would copy it out).
+    json::value* payload = root.as_object().if_contains("payload");
+    envelope_frame e{.payload = payload && payload->is_object() ? json::object(std::move(payload->as_object()))
+                                                                : json::object()};
     e.envelope_id = std::move(*envelope_id);
     e.type_text = std::string(type_sv);
     e.type = parse_envelope_type(type_sv);
@@ -143,9 +152,6 @@ frame parse_frame_unchecked(std::string_view text) {
     e.retry_attempt = int_or_zero(obj, "retry_attempt");
     if (e.retry_attempt < 0) e.retry_attempt = 0;
     e.retry_reason = string_or_empty(*obj, "retry_reason");
-    // Moved, not copied: the frame's tree is not used after this.
-    if (json::value* payload = root.as_object().if_contains("payload"); payload && payload->is_object())
-        e.payload = std::move(payload->as_object());
     return e;
 }
 

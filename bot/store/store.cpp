@@ -334,9 +334,11 @@ void store::requeue(std::vector<pending_input> inputs) {
     for (auto it = inputs.rbegin(); it != inputs.rend(); ++it) pending_.push_front(std::move(*it));
 }
 
-std::size_t store::flush_pending(std::chrono::system_clock::time_point now, bool everything) {
+std::size_t store::flush_pending(std::chrono::system_clock::time_point now, bool everything,
+                                 std::size_t max_inputs) {
     std::vector<pending_input> due;
     std::erase_if(pending_, [&](pending_input& p) {
+        if (due.size() >= max_inputs) return false;
         if (!everything && p.state_changing && p.audit.at > now - transition_grace) return false;
         due.push_back(std::move(p));
         return true;

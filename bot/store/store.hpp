@@ -2,6 +2,7 @@
 #include "bot/core/error.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -87,9 +88,12 @@ public:
     // made. If it does not commit, the inputs go back to the queue. `writes`
     // runs inside the transaction and may refuse (e.g. errc::conflict).
     result<void> write_audited(const std::optional<audit_entry>& audit, const std::function<result<void>()>& writes);
-    // Writes the due queued inputs in one transaction (all of them with
-    // everything = true: on stop). Returns how many rows were written.
-    std::size_t flush_pending(std::chrono::system_clock::time_point now, bool everything = false);
+    // Writes the due queued inputs, oldest first, at most `max_inputs` of them
+    // in one transaction (all of them with everything = true: on stop), so a
+    // caller on the event loop can let envelopes through between batches.
+    // Returns how many inputs were written.
+    std::size_t flush_pending(std::chrono::system_clock::time_point now, bool everything = false,
+                              std::size_t max_inputs = SIZE_MAX);
     std::size_t pending_count() const { return pending_.size(); }
     static constexpr std::chrono::seconds transition_grace{60};
 

@@ -1,16 +1,12 @@
 #include "commands/workflow/hotfix_policy.hpp"
 
+#include "bot/core/command.hpp"
+
 #include <charconv>
 
 namespace deploybot {
 
 namespace {
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
-    return s;
-}
-
 bool valid_branch(std::string_view b) {
     if (b.empty() || b.size() > 200 || b.front() == '-' || b.front() == '/' || b.back() == '/') return false;
     for (char c : b)

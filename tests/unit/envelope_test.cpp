@@ -69,6 +69,9 @@ TEST_CASE("parse_frame: slash command envelope and payload") {
     CHECK(e.accepts_response_payload);
     CHECK(e.retry_attempt == 0);
     CHECK(e.retry_reason.empty());
+    // The payload is the frame's own tree, in its arena, not a copy.
+    CHECK(e.payload.storage().is_deallocate_trivial());
+    CHECK(e.payload.contains("command"));
 
     auto c = parse_slash_command(e.payload);
     REQUIRE(c);

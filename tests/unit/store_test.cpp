@@ -185,6 +185,23 @@ TEST_CASE("store: read-only inputs write nothing until the write-behind flush, t
     CHECK(s->audit_tail(200).size() == 100);
 }
 
+TEST_CASE("store: the write-behind flush writes at most max_inputs per call, oldest first") {
+    temp_db tmp("flush_batches");
+    auto s = open_ok(tmp.path);
+    for (int i = 0; i < 10; ++i)
+        s->queue_input(input("env-" + std::to_string(i), "U1", "/deploy help " + std::to_string(i), false, t0));
+    CHECK(s->flush_pending(t0 + 1s, false, 4) == 4);
+    CHECK(s->pending_count() == 6);
+    auto tail = s->audit_tail(10);
+    REQUIRE(tail.size() == 4);
+    CHECK(tail.front().what == "/deploy help 0");
+    CHECK(tail.back().what == "/deploy help 3");
+    CHECK(s->flush_pending(t0 + 1s, false, 4) == 4);
+    CHECK(s->flush_pending(t0 + 1s, false, 4) == 2);
+    CHECK(s->pending_count() == 0);
+    CHECK(s->audit_tail(20).back().what == "/deploy help 9");
+}
+
 TEST_CASE("store: a state-changing input waits for its transition, then for the grace period") {
     temp_db tmp("grace");
     auto s = open_ok(tmp.path);
