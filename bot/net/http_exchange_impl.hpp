@@ -10,6 +10,8 @@ namespace deploybot::detail {
 
 namespace http = beast::http;
 
+// References on purpose, as for http_exchange_plain/tls (http_connection.hpp):
+// only ever co_awaited directly from them, inside run(), whose frame owns all four.
 template <class Stream>
 asio::awaitable<system::error_code> exchange(Stream& stream, http_connection& conn,
                                          http::request<http::string_body>& req, http_response& out,

@@ -35,7 +35,7 @@ failure http_failure(const http_response& res, std::string_view what) {
     auto parsed = json::parse(res.body, ec);
     if (!ec && parsed.is_object())
         if (auto* e = parsed.as_object().if_contains("error"); e && e->is_string() && !e->get_string().empty())
-            return slack_refusal(std::string(e->get_string().subview().substr(0, 100)), std::string(what), res.status);
+            return slack_refusal(std::string(e->get_string()), std::string(what), res.status);
     return failure(status_errc(res.status), std::string(service_name), res.status, std::string(what));
 }
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
